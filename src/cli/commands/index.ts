@@ -1,0 +1,15 @@
+/**
+ * The registry of `millstream` subcommands, in the order `millstream --help` lists them.
+ */
+import type { Command } from "./command.js";
+import { exampleCommand } from "./example.js";
+
+export type { Command } from "./command.js";
+
+/** Every subcommand, in help order. Names are unique. */
+export const commands: readonly Command[] = [exampleCommand];
+
+/** The command called `name`, or `undefined`. */
+export function findCommand(name: string): Command | undefined {
+  return commands.find((command) => command.name === name);
+}

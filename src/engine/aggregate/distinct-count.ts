@@ -1,0 +1,49 @@
+/** The `distinctCount` aggregator: the exact number of distinct keys in a window. */
+import type { Aggregator } from "./aggregator.js";
+import { malformedSnapshot, readArray } from "./read-snapshot.js";
+
+/**
+ * A key counted by {@link distinctCount} and {@link approxDistinctCount}. Strings and
+ * numbers are different keys: `1` and `"1"` count twice.
+ */
+export type DistinctKey = string | number;
+
+/** Reads the key to count from a record. */
+export type KeyField<In> = (record: In) => DistinctKey;
+
+/**
+ * Counts the distinct keys `field` reads from the records, exactly. Keys that are
+ * neither a string nor a finite number (NaN, ±Infinity, `undefined`, `null`) are
+ * skipped, as SQL's `COUNT(DISTINCT …)` skips NULL; `-0` and `0` are the same key.
+ *
+ * Result: the number of distinct keys; `0` when empty. The accumulator is a `Set` of
+ * every key seen, so memory and snapshot size grow with the number of distinct keys:
+ * for high-cardinality keys use {@link approxDistinctCount}, whose size is fixed.
+ */
+export function distinctCount<In>(field: KeyField<In>): Aggregator<In, Set<DistinctKey>, number> {
+  return {
+    create: () => new Set(),
+    add(acc, record) {
+      const key = field(record);
+      if (typeof key === "string" || Number.isFinite(key)) acc.add(key);
+      return acc;
+    },
+    merge(into, from) {
+      for (const key of from) into.add(key);
+      return into;
+    },
+    result: (acc) => acc.size,
+    snapshot: (acc) => Array.from(acc),
+    restore(snapshot) {
+      const keys = readArray(snapshot, "distinctCount", "the keys");
+      const acc = new Set<DistinctKey>();
+      for (const key of keys) {
+        if (typeof key !== "string" && !Number.isFinite(key)) {
+          throw malformedSnapshot("distinctCount", `keys must be strings or finite numbers`);
+        }
+        acc.add(key as DistinctKey);
+      }
+      return acc;
+    },
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * millstream's event-time stream-processing engine: the public API.
+ */
+export * from "./aggregate/index.js";
+export { type Batch, MIXED_CHANNEL } from "./batch.js";
+export { type Clock, ManualClock, systemClock } from "./clock.js";
+export { JobStateError, PipelineDefinitionError, SnapshotError, StepFailedError } from "./errors.js";
+export type { StepProgress } from "./metrics/step-metrics.js";
+export {
+  DEAD_LETTERS,
+  type DeadLetter,
+  type DeadLetterReason,
+  type LateReason,
+  type LateRecord,
+  OutputTag,
+} from "./output-tag.js";
+export { DEFAULT_PARTITIONS, hashString, type Key, partitionOf } from "./partition.js";
+export type { JobProgress, JobSnapshot, JobState } from "./runtime/job.js";
+export { Job } from "./runtime/job.js";
+export type { StepSnapshot } from "./runtime/operator.js";
+export type { Sink, SinkContext, SinkWriter } from "./sink.js";
+export type { Source, SourceContext, SourcePoll, SourceReader } from "./source.js";
+export type {
+  KeyedProcessFunction,
+  MapState,
+  ProcessContext,
+  TimerContext,
+  TimerService,
+  ValueState,
+} from "./state/keyed-process-function.js";
+export { LookupTable } from "./state/lookup-table.js";
+export {
+  type MapStateDescriptor,
+  mapState,
+  type StateTtl,
+  type ValueStateDescriptor,
+  valueState,
+} from "./state/state-descriptor.js";
+export { Dataflow, dataflow, type RunOptions } from "./stream/dataflow.js";
+export { KeyedStream, LateAwareStream, SinkStep, Stream, source } from "./stream/stream.js";
+export type { WatermarkOptions } from "./time/watermark-options.js";
+export type { WindowEmission, WindowOptions, WindowResult } from "./window/window-result.js";
+export {
+  hours,
+  minutes,
+  type SessionWindows,
+  type SlidingWindows,
+  seconds,
+  session,
+  sliding,
+  type TumblingWindows,
+  tumbling,
+  type WindowSpec,
+} from "./window/window-spec.js";

@@ -1,0 +1,36 @@
+/**
+ * `filter`: keeps the records for which a predicate holds.
+ */
+import type { Batch } from "../batch.js";
+import { Operator } from "../runtime/operator.js";
+
+export class FilterOperator extends Operator {
+  constructor(
+    step: string,
+    private readonly predicate: (value: unknown) => boolean,
+  ) {
+    super(step, "filter", 1);
+  }
+
+  protected processBatch(batch: Batch<unknown>): void {
+    const { values, times } = batch;
+    const n = values.length;
+    const out: unknown[] = [];
+    const outTimes: number[] = [];
+    const predicate = this.predicate;
+    for (let i = 0; i < n; ) {
+      try {
+        for (; i < n; i++) {
+          if (predicate(values[i])) {
+            out.push(values[i]);
+            outTimes.push(times[i]!);
+          }
+        }
+      } catch (error) {
+        this.deadLetter("step-error", error, values[i], times[i]!);
+        i++;
+      }
+    }
+    this.pass({ values: out, times: outTimes, channel: batch.channel });
+  }
+}

@@ -1,0 +1,279 @@
+/**
+ * Keyed tumbling and sliding window aggregation over panes.
+ *
+ * Time is cut into panes of gcd(size, slide) ms. A record is added to exactly one
+ * pane accumulator of its key, whatever size/slide is; a window's result is the
+ * merge of its panes, computed once when the window fires. Each key has at most
+ * one pending timer: the next window end (or pane clean-up time) that concerns it.
+ */
+import type { Batch } from "../batch.js";
+import type { AnyAggregator } from "../aggregate/aggregator.js";
+import type { Key } from "../partition.js";
+import { type KeyEntry, KeyedOperator } from "../runtime/keyed-operator.js";
+import type { StepSnapshot } from "../runtime/operator.js";
+import { TimerQueue } from "../time/timer-queue.js";
+import { type WindowEmission, type WindowOptions, windowId } from "../window/window-result.js";
+import type { SlidingWindows, TumblingWindows } from "../window/window-spec.js";
+
+interface PaneEntry extends KeyEntry {
+  readonly panes: Map<number, unknown>;
+  lastPane: number;
+  firedUpTo: number;
+  timer: number;
+  dirty: boolean;
+  lateLo: number;
+  lateHi: number;
+}
+
+interface PaneEntrySnapshot {
+  readonly panes: [number, unknown][];
+  readonly firedUpTo: number | null;
+}
+
+const NEG = Number.NEGATIVE_INFINITY;
+const POS = Number.POSITIVE_INFINITY;
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
+export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
+  readonly #size: number;
+  readonly #slide: number;
+  readonly #offset: number;
+  readonly #pane: number;
+  readonly #lateness: number;
+  readonly #earlyEvery: number;
+  readonly #timers = new TimerQueue();
+  readonly #pendingUpdates = new Set<Key>();
+  readonly #dirty = new Set<Key>();
+  #nextEarly = NEG;
+
+  constructor(
+    step: string,
+    keyOf: (value: unknown) => Key,
+    spec: TumblingWindows | SlidingWindows,
+    private readonly aggregator: AnyAggregator<unknown>,
+    options: WindowOptions,
+  ) {
+    super(step, spec.kind === "tumbling" ? "tumblingWindow" : "slidingWindow", 1, keyOf);
+    this.#size = spec.size;
+    this.#slide = spec.kind === "tumbling" ? spec.size : spec.slide;
+    this.#offset = spec.offset;
+    this.#pane = gcd(this.#size, this.#slide);
+    this.#lateness = options.allowedLateness ?? 0;
+    this.#earlyEvery = options.earlyUpdates ?? 0;
+  }
+
+  /** The start of the window-aligned slot of length `unit` holding `t`. */
+  #floor(t: number, unit: number): number {
+    return Math.floor((t - this.#offset) / unit) * unit + this.#offset;
+  }
+
+  /** The smallest window end strictly greater than `t`. */
+  #endAfter(t: number): number {
+    return this.#floor(t - this.#size, this.#slide) + this.#slide + this.#size;
+  }
+
+  /** The end of the last window that contains the pane starting at `paneStart`. */
+  #lastEnd(paneStart: number): number {
+    return this.#floor(paneStart, this.#slide) + this.#size;
+  }
+
+  protected createEntry(key: Key, partition: number): PaneEntry {
+    return {
+      key,
+      partition,
+      panes: new Map(),
+      lastPane: Number.NaN,
+      firedUpTo: NEG,
+      timer: POS,
+      dirty: false,
+      lateLo: POS,
+      lateHi: NEG,
+    };
+  }
+
+  protected processBatch(batch: Batch<unknown>): void {
+    const { values, times } = batch;
+    const n = values.length;
+    const agg = this.aggregator;
+    const keyOf = this.keyOf;
+    const pane = this.#pane;
+    const lateness = this.#lateness;
+    const early = this.#earlyEvery > 0;
+    for (let i = 0; i < n; i++) {
+      const value = values[i];
+      const t = times[i]!;
+      const ps = this.#floor(t, pane);
+      const watermark = this.watermark;
+      const lastEnd = this.#lastEnd(ps);
+      if (lastEnd + lateness <= watermark) {
+        this.lateRecord(value, t, "window-closed");
+        continue;
+      }
+      let key: Key;
+      try {
+        key = keyOf(value);
+      } catch (error) {
+        this.deadLetter("step-error", error, value, t);
+        continue;
+      }
+      const e = this.entry(key);
+      const panes = e.panes;
+      const acc = panes.get(ps);
+      panes.set(ps, agg.add(acc === undefined ? agg.create() : acc, value, t));
+      if (ps !== e.lastPane) {
+        e.lastPane = ps;
+        const next = this.#endAfter(ps > watermark ? ps : watermark);
+        if (next <= lastEnd && next < e.timer) this.#setTimer(e, next);
+      }
+      const firstEnd = this.#endAfter(ps);
+      if (firstEnd <= watermark) {
+        // Within the allowed lateness: windows already emitted are re-emitted after the batch.
+        if (firstEnd < e.lateLo) e.lateLo = firstEnd;
+        const lastDue = this.#endAfter(watermark) - this.#slide;
+        const hi = lastEnd < lastDue ? lastEnd : lastDue;
+        if (hi > e.lateHi) e.lateHi = hi;
+        this.#pendingUpdates.add(key);
+        if (lastEnd + lateness < e.timer) this.#setTimer(e, lastEnd + lateness);
+      }
+      if (early && !e.dirty) {
+        e.dirty = true;
+        this.#dirty.add(key);
+      }
+    }
+    if (this.#pendingUpdates.size > 0) this.#emitLateUpdates();
+  }
+
+  #setTimer(e: PaneEntry, time: number): void {
+    if (e.timer !== POS) this.#timers.delete(e.timer, e.key);
+    e.timer = time;
+    if (time !== POS) this.#timers.add(time, e.key);
+  }
+
+  #emitLateUpdates(): void {
+    for (const key of this.#pendingUpdates) {
+      const e = this.entries.get(key);
+      if (!e) continue;
+      for (let end = e.lateLo; end <= e.lateHi; end += this.#slide) {
+        this.#emitWindow(e, end, end <= e.firedUpTo ? "update" : "final");
+      }
+      if (e.lateHi > e.firedUpTo) e.firedUpTo = e.lateHi;
+      e.lateLo = POS;
+      e.lateHi = NEG;
+    }
+    this.#pendingUpdates.clear();
+  }
+
+  /** Emits the window ending at `end` if any of its panes holds data. */
+  #emitWindow(e: PaneEntry, end: number, kind: WindowEmission): void {
+    const start = end - this.#size;
+    const agg = this.aggregator;
+    let acc: unknown;
+    let found = false;
+    const panes = e.panes;
+    if (panes.size <= this.#size / this.#pane) {
+      const starts: number[] = [];
+      for (const ps of panes.keys()) if (ps >= start && ps < end) starts.push(ps);
+      if (starts.length > 1) starts.sort((a, b) => a - b);
+      for (const ps of starts) {
+        acc = agg.merge(found ? acc : agg.create(), panes.get(ps));
+        found = true;
+      }
+    } else {
+      for (let ps = start; ps < end; ps += this.#pane) {
+        const pane = panes.get(ps);
+        if (pane === undefined) continue;
+        acc = agg.merge(found ? acc : agg.create(), pane);
+        found = true;
+      }
+    }
+    if (!found) return;
+    const value = agg.result(acc);
+    this.collect({ id: windowId(this.step, e.key, start), key: e.key, start, end, value, kind }, end - 1);
+  }
+
+  protected override onWatermark(watermark: number): void {
+    this.#timers.fireUpTo(watermark, (_time, key) => {
+      const e = this.entries.get(key);
+      if (e) this.#wake(e, watermark);
+    });
+  }
+
+  /** Fires every due window of `e`, evicts panes past their lateness, schedules the next wake-up. */
+  #wake(e: PaneEntry, watermark: number): void {
+    e.timer = POS;
+    const ends = new Set<number>();
+    for (const ps of e.panes.keys()) {
+      const last = this.#lastEnd(ps);
+      for (let end = this.#endAfter(ps); end <= last && end <= watermark; end += this.#slide) {
+        if (end > e.firedUpTo) ends.add(end);
+      }
+    }
+    const sorted = [...ends].sort((a, b) => a - b);
+    for (const end of sorted) this.#emitWindow(e, end, "final");
+    if (watermark > e.firedUpTo) e.firedUpTo = watermark;
+    for (const ps of e.panes.keys()) {
+      if (this.#lastEnd(ps) + this.#lateness <= watermark) e.panes.delete(ps);
+    }
+    if (e.panes.size === 0) {
+      this.entries.delete(e.key);
+      this.#dirty.delete(e.key);
+      return;
+    }
+    this.#schedule(e, watermark);
+  }
+
+  #schedule(e: PaneEntry, watermark: number): void {
+    let next = POS;
+    for (const ps of e.panes.keys()) {
+      const last = this.#lastEnd(ps);
+      const first = this.#endAfter(ps > watermark ? ps : watermark);
+      const candidate = first <= last ? first : last + this.#lateness;
+      if (candidate < next) next = candidate;
+    }
+    this.#setTimer(e, next);
+  }
+
+  protected override onProcessingTime(now: number): void {
+    if (this.#earlyEvery <= 0 || now < this.#nextEarly) return;
+    this.#nextEarly = now + this.#earlyEvery;
+    const watermark = this.watermark;
+    for (const key of this.#dirty) {
+      const e = this.entries.get(key);
+      if (!e) continue;
+      e.dirty = false;
+      const ends = new Set<number>();
+      for (const ps of e.panes.keys()) {
+        const last = this.#lastEnd(ps);
+        for (let end = this.#endAfter(ps); end <= last; end += this.#slide) {
+          if (end > watermark) ends.add(end);
+        }
+      }
+      for (const end of [...ends].sort((a, b) => a - b)) this.#emitWindow(e, end, "early");
+    }
+    this.#dirty.clear();
+  }
+
+  protected snapshotEntry(e: PaneEntry): PaneEntrySnapshot {
+    const agg = this.aggregator;
+    const panes: [number, unknown][] = [];
+    for (const [ps, acc] of e.panes) panes.push([ps, agg.snapshot(acc)]);
+    return { panes, firedUpTo: Number.isFinite(e.firedUpTo) ? e.firedUpTo : null };
+  }
+
+  protected restoreEntry(key: Key, partition: number, state: unknown): void {
+    const s = state as PaneEntrySnapshot;
+    const e = this.createEntry(key, partition);
+    for (const [ps, acc] of s.panes) e.panes.set(ps, this.aggregator.restore(acc));
+    e.firedUpTo = s.firedUpTo ?? NEG;
+    this.entries.set(key, e);
+  }
+
+  override restoreState(snapshot: StepSnapshot): void {
+    super.restoreState(snapshot);
+    for (const e of this.entries.values()) this.#schedule(e, this.watermark);
+  }
+}

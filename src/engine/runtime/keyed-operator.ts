@@ -1,0 +1,84 @@
+/**
+ * The base of operators with keyed state. Every key's state lives in one entry
+ * that knows its partition, so the state of a partition can be snapshotted and
+ * restored on its own.
+ */
+import { type Key, partitionOf } from "../partition.js";
+import { Operator, type StepSnapshot } from "./operator.js";
+
+/** What every key's entry holds. */
+export interface KeyEntry {
+  readonly key: Key;
+  readonly partition: number;
+}
+
+/** One key's state in a snapshot. */
+export interface KeySnapshot {
+  readonly key: Key;
+  readonly state: unknown;
+}
+
+export abstract class KeyedOperator<E extends KeyEntry> extends Operator {
+  protected readonly entries = new Map<Key, E>();
+
+  constructor(
+    step: string,
+    kind: string,
+    inputs: number,
+    protected readonly keyOf: (value: unknown) => Key,
+  ) {
+    super(step, kind, inputs);
+  }
+
+  /** The entry of `key`, created empty on first use. */
+  protected entry(key: Key): E {
+    let e = this.entries.get(key);
+    if (e === undefined) {
+      e = this.createEntry(key, partitionOf(key, this.context.partitions));
+      this.entries.set(key, e);
+    }
+    return e;
+  }
+
+  protected abstract createEntry(key: Key, partition: number): E;
+  protected abstract snapshotEntry(entry: E): unknown;
+  /** Rebuilds an entry (and its timers) from `snapshotEntry`'s output. */
+  protected abstract restoreEntry(key: Key, partition: number, state: unknown): void;
+
+  override snapshotState(): StepSnapshot {
+    const partitions = new Map<number, KeySnapshot[]>();
+    for (const e of this.entries.values()) {
+      let list = partitions.get(e.partition);
+      if (!list) {
+        list = [];
+        partitions.set(e.partition, list);
+      }
+      list.push({ key: e.key, state: this.snapshotEntry(e) });
+    }
+    return { partitions, shared: this.snapshotShared() };
+  }
+
+  override restoreState(snapshot: StepSnapshot): void {
+    for (const [partition, list] of snapshot.partitions) {
+      for (const { key, state } of list as KeySnapshot[]) this.restoreEntry(key, partition, state);
+    }
+    if (snapshot.shared !== undefined) this.restoreShared(snapshot.shared);
+  }
+
+  /** State that belongs to no key; by default the step's watermark. */
+  protected snapshotShared(): unknown {
+    return { watermark: Number.isFinite(this.watermark) ? this.watermark : null };
+  }
+
+  protected restoreShared(shared: unknown): void {
+    const w = (shared as { watermark?: number | null }).watermark;
+    if (typeof w === "number") {
+      this.watermark = w;
+      this.inputWatermarks.fill(w);
+    }
+  }
+
+  override stateSize(): number {
+    return this.entries.size;
+  }
+}
