@@ -5,7 +5,6 @@
  * kept. The final state depends only on the multiset of indices added, not on their
  * order or on how stores were merged, so merging panes is exact.
  */
-
 import { malformedSnapshot, readArray, readCount, readObject } from "./read-snapshot.js";
 
 const EMPTY = new Float64Array(0);

@@ -196,41 +196,46 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
   }
 
   protected override onWatermark(watermark: number): void {
-    this.#timers.fireUpTo(watermark, (_time, key) => {
+    this.#timers.fireUpTo(watermark, (time, key) => {
       const e = this.entries.get(key);
-      if (e) this.#wake(e, watermark);
+      if (e) this.#wake(e, time);
     });
   }
 
-  /** Fires every due window of `e`, evicts panes past their lateness, schedules the next wake-up. */
-  #wake(e: PaneEntry, watermark: number): void {
+  /**
+   * Fires the windows of `e` that end at or before `time` (its timer), evicts panes
+   * past their lateness, and schedules the next wake-up. Waking per timer rather
+   * than per watermark keeps results in window-end order across keys.
+   */
+  #wake(e: PaneEntry, time: number): void {
     e.timer = POS;
     const ends = new Set<number>();
     for (const ps of e.panes.keys()) {
       const last = this.#lastEnd(ps);
-      for (let end = this.#endAfter(ps); end <= last && end <= watermark; end += this.#slide) {
+      for (let end = this.#endAfter(ps); end <= last && end <= time; end += this.#slide) {
         if (end > e.firedUpTo) ends.add(end);
       }
     }
     const sorted = [...ends].sort((a, b) => a - b);
     for (const end of sorted) this.#emitWindow(e, end, "final");
-    if (watermark > e.firedUpTo) e.firedUpTo = watermark;
+    if (time > e.firedUpTo) e.firedUpTo = time;
     for (const ps of e.panes.keys()) {
-      if (this.#lastEnd(ps) + this.#lateness <= watermark) e.panes.delete(ps);
+      if (this.#lastEnd(ps) + this.#lateness <= time) e.panes.delete(ps);
     }
     if (e.panes.size === 0) {
       this.entries.delete(e.key);
       this.#dirty.delete(e.key);
       return;
     }
-    this.#schedule(e, watermark);
+    this.#schedule(e, time);
   }
 
-  #schedule(e: PaneEntry, watermark: number): void {
+  /** Sets `e`'s timer to its next window end or pane clean-up time after `after`. */
+  #schedule(e: PaneEntry, after: number): void {
     let next = POS;
     for (const ps of e.panes.keys()) {
       const last = this.#lastEnd(ps);
-      const first = this.#endAfter(ps > watermark ? ps : watermark);
+      const first = this.#endAfter(ps > after ? ps : after);
       const candidate = first <= last ? first : last + this.#lateness;
       if (candidate < next) next = candidate;
     }

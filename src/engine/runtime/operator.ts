@@ -123,11 +123,11 @@ export abstract class Operator {
   /** Called on every processing-time tick of the runtime. */
   protected onProcessingTime(_now: number): void {}
 
-  /** Sets the output watermark to `time` (after `onWatermark`) and forwards it. */
+  /** Sets the watermark to `time`, runs `onWatermark`, emits its output, then forwards the watermark. */
   protected advanceWatermark(time: number): void {
+    this.watermark = time;
     this.onWatermark(time);
     this.flush(MIXED_CHANNEL);
-    this.watermark = time;
     const edges = this.#edges.get(MAIN);
     if (edges) for (const e of edges) e.target.receiveWatermark(time, e.input);
     for (const [tag, list] of this.#edges) {

@@ -53,13 +53,26 @@ export class TestingSource<T> implements Source<T> {
   readonly #items: readonly TestingItem<T>[];
   readonly #options: TestingSourceOptions;
   #stopped = false;
+  #drained: (() => void) | null = null;
+  readonly #whenDrained: Promise<void>;
 
   constructor(items: Iterable<TestingItem<T>>, options: TestingSourceOptions = {}) {
     this.#items = [...items];
     this.#options = options;
+    this.#whenDrained = new Promise((resolve) => {
+      this.#drained = resolve;
+    });
     if (!options.clock && this.#items.some((i) => i.kind === "advance")) {
       throw new TypeError("TestingSource: advanceClock items need the `clock` option");
     }
+  }
+
+  /**
+   * Resolves once an `endless` source has delivered its whole script and the job
+   * has processed it (the job is polling again): the moment to take a snapshot.
+   */
+  whenDrained(): Promise<void> {
+    return this.#whenDrained;
   }
 
   /** Makes an `endless` source end. */
@@ -85,7 +98,10 @@ export class TestingSource<T> implements Source<T> {
       async poll(): Promise<SourcePoll<T>> {
         const item = items[next];
         if (item === undefined) {
-          return options.endless && !source.#stopped ? { kind: "idle" } : { kind: "end" };
+          source.#drained?.();
+          if (!options.endless || source.#stopped) return { kind: "end" };
+          await new Promise((resolve) => setImmediate(resolve));
+          return { kind: "idle" };
         }
         next++;
         switch (item.kind) {
