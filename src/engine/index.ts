@@ -4,7 +4,12 @@
 export * from "./aggregate/index.js";
 export { type Batch, MIXED_CHANNEL } from "./batch.js";
 export { type Clock, ManualClock, systemClock } from "./clock.js";
-export { JobStateError, PipelineDefinitionError, SnapshotError, StepFailedError } from "./errors.js";
+export {
+  JobStateError,
+  PipelineDefinitionError,
+  SnapshotError,
+  StepFailedError,
+} from "./errors.js";
 export type { StepProgress } from "./metrics/step-metrics.js";
 export {
   DEAD_LETTERS,

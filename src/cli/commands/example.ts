@@ -40,7 +40,11 @@ function readings(durationSeconds: number): Reading[] {
     sensors.forEach((sensorId, i) => {
       const wobble = Math.sin((s + i * 7) / 5) * 0.8;
       const heat = sensorId === "oven-2" && s >= 35 ? (s - 35) * 1.5 : 0;
-      out.push({ sensorId, timestamp: START + s * 1000 + i * 10, celsius: 180 + i * 5 + wobble + heat });
+      out.push({
+        sensorId,
+        timestamp: START + s * 1000 + i * 10,
+        celsius: 180 + i * 5 + wobble + heat,
+      });
     });
   }
   // Two readings delayed by the network: one within the allowed disorder, one far too late.
@@ -103,17 +107,24 @@ Options:
   async run(argv) {
     const { values } = parseArgs({
       args: argv,
-      options: { window: { type: "string", default: "10" }, duration: { type: "string", default: "60" } },
+      options: {
+        window: { type: "string", default: "10" },
+        duration: { type: "string", default: "60" },
+      },
       strict: true,
     });
     const windowSeconds = Number(values.window);
     const duration = Number(values.duration);
     if (!(Number.isInteger(windowSeconds) && windowSeconds > 0)) {
-      console.error(`millstream example: --window expects a positive whole number of seconds, got "${values.window}"`);
+      console.error(
+        `millstream example: --window expects a positive whole number of seconds, got "${values.window}"`,
+      );
       return 2;
     }
     if (!(Number.isInteger(duration) && duration > 0)) {
-      console.error(`millstream example: --duration expects a positive whole number of seconds, got "${values.duration}"`);
+      console.error(
+        `millstream example: --duration expects a positive whole number of seconds, got "${values.duration}"`,
+      );
       return 2;
     }
     const stats = source("readings", arraySource(readings(duration), 16), {
@@ -133,7 +144,18 @@ Options:
         }),
       );
     console.log("window    sensor     n   avg °C   min °C   max °C   stddev");
-    const row = (w: WindowResult<string, { n: number; avg: number | null; min: number | null; max: number | null; stddev: number | null }>) =>
+    const row = (
+      w: WindowResult<
+        string,
+        {
+          n: number;
+          avg: number | null;
+          min: number | null;
+          max: number | null;
+          stddev: number | null;
+        }
+      >,
+    ) =>
       `${clockTime(w.start)}  ${w.key.padEnd(8)} ${String(w.value.n).padStart(3)}  ${fixed(w.value.avg)}   ${fixed(w.value.min)}   ${fixed(w.value.max)}   ${fixed(w.value.stddev)}`;
     const lateRow = (l: LateRecord<Reading>) =>
       `late:     ${l.value.sensorId.padEnd(8)} reading at ${clockTime(l.time)} arrived after the watermark reached ${clockTime(l.watermark)} (${l.reason})`;

@@ -54,7 +54,9 @@ export function assertClose(actual: unknown, expected: unknown, relative: number
   }
   if (Array.isArray(expected) && Array.isArray(actual)) {
     assert.equal(actual.length, expected.length, `${path}: length`);
-    expected.forEach((value, i) => assertClose(actual[i], value, relative, `${path}[${i}]`));
+    for (const [i, value] of expected.entries()) {
+      assertClose(actual[i], value, relative, `${path}[${i}]`);
+    }
     return;
   }
   if (

@@ -78,7 +78,12 @@ const line: fc.Arbitrary<Timed<Sample>[]> = fc
 const v = (r: Sample) => r.v;
 const k = (r: Sample) => r.k;
 
-const cases: { name: string; aggregator: AnyAggregator<Sample>; records: typeof anyDouble; exact: boolean }[] = [
+const cases: {
+  name: string;
+  aggregator: AnyAggregator<Sample>;
+  records: typeof anyDouble;
+  exact: boolean;
+}[] = [
   { name: "count", aggregator: count<Sample>(), records: anyDouble, exact: true },
   { name: "sum", aggregator: sum(v), records: sumDouble, exact: false },
   { name: "avg", aggregator: avg(v), records: sumDouble, exact: false },
@@ -89,7 +94,12 @@ const cases: { name: string; aggregator: AnyAggregator<Sample>; records: typeof 
   { name: "first", aggregator: first(v), records: anyDouble, exact: true },
   { name: "last", aggregator: last(v), records: anyDouble, exact: true },
   { name: "distinctCount", aggregator: distinctCount(k), records: anyDouble, exact: true },
-  { name: "approxDistinctCount", aggregator: approxDistinctCount(k), records: anyDouble, exact: true },
+  {
+    name: "approxDistinctCount",
+    aggregator: approxDistinctCount(k),
+    records: anyDouble,
+    exact: true,
+  },
   {
     name: "approxDistinctCount (precision 4)",
     aggregator: approxDistinctCount(k, { precision: 4 }),

@@ -38,5 +38,9 @@ export type AnyAggregator<In, Out = unknown> = Aggregator<In, any, Out>;
 /** The result type of an aggregator. */
 export type AggregatorResult<A> = A extends Aggregator<never, unknown, infer O> ? O : never;
 
-/** Reads the number an aggregator works on from a record. */
+/**
+ * Reads the number an aggregator works on from a record. The built-in numeric
+ * aggregators skip a record for which it returns anything but a finite number (NaN,
+ * ±Infinity, or `undefined` for a missing field), as SQL skips NULL.
+ */
 export type NumberField<In> = (record: In) => number;

@@ -1,5 +1,6 @@
 /** Tests of `approxDistinctCount`: HyperLogLog accuracy, small-range counting and options. */
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { describe, it } from "node:test";
 import { PipelineDefinitionError } from "../errors.js";
 import { aggregate, throughJson } from "./aggregator-laws.case.js";
@@ -8,8 +9,10 @@ import type { DistinctKey } from "./distinct-count.js";
 
 type R = { k: DistinctKey };
 const field = (r: R) => r.k;
-const timed = (keys: Iterable<DistinctKey>) => Array.from(keys, (k) => ({ record: { k }, time: 0 }));
-const range = (n: number, key: (i: number) => DistinctKey) => Array.from({ length: n }, (_, i) => key(i));
+const timed = (keys: Iterable<DistinctKey>) =>
+  Array.from(keys, (k) => ({ record: { k }, time: 0 }));
+const range = (n: number, key: (i: number) => DistinctKey) =>
+  Array.from({ length: n }, (_, i) => key(i));
 
 describe("approxDistinctCount", () => {
   const agg = approxDistinctCount(field);
@@ -49,7 +52,7 @@ describe("approxDistinctCount", () => {
     assert.deepEqual(thrice, once);
   });
 
-  it("counts 1 and \"1\" as different keys and -0 as 0", () => {
+  it('counts 1 and "1" as different keys and -0 as 0', () => {
     assert.equal(agg.result(aggregate(agg, timed([1, "1", 0, -0]))), 3);
   });
 

@@ -1,3 +1,4 @@
+/** Tests of `avg`: known means, skipped values, compensated sums, empty result. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { aggregate } from "./aggregator-laws.case.js";
@@ -5,7 +6,11 @@ import { avg } from "./avg.js";
 
 type R = { v: number };
 const agg = avg((r: R) => r.v);
-const of = (...values: number[]) => aggregate(agg, values.map((v) => ({ record: { v }, time: 0 })));
+const of = (...values: number[]) =>
+  aggregate(
+    agg,
+    values.map((v) => ({ record: { v }, time: 0 })),
+  );
 
 describe("avg", () => {
   it("is null when empty or when every value is skipped", () => {

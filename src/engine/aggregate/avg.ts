@@ -1,8 +1,8 @@
 /** The `avg` aggregator: the arithmetic mean of a numeric field. */
 import type { Aggregator, NumberField } from "./aggregator.js";
 import {
-  type CompensatedSum,
   addCompensated,
+  type CompensatedSum,
   compensatedValue,
   mergeCompensated,
 } from "./compensated-sum.js";

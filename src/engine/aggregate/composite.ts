@@ -3,7 +3,7 @@
  * in one pass, with one accumulator per window that holds one child accumulator per
  * name.
  */
-import type { AggregatorResult, Aggregator, AnyAggregator } from "./aggregator.js";
+import type { Aggregator, AggregatorResult, AnyAggregator } from "./aggregator.js";
 import { malformedSnapshot, readObject } from "./read-snapshot.js";
 
 /** Named aggregators over records of type `In`, as passed to {@link composite}. */

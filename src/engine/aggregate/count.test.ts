@@ -1,3 +1,4 @@
+/** Tests of `count`: every record counts; merge adds; snapshots are plain counts. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { SnapshotError } from "../errors.js";

@@ -10,6 +10,9 @@ import { PipelineDefinitionError } from "../errors.js";
 import { BucketStore } from "./bucket-store.js";
 import { malformedSnapshot, readCount, readNumberOrNull, readObject } from "./read-snapshot.js";
 
+/** The smallest positive normal double, 2^-1022. */
+const MIN_NORMAL = 2 ** -1022;
+
 /** Options of a DDSketch, as accepted by `quantile` and `quantiles`. */
 export interface DDSketchOptions {
   /**
@@ -82,18 +85,22 @@ export class DDSketch {
     return this.positive.total + this.negative.total + this.zeroCount;
   }
 
-  /** Adds a finite value (the caller skips non-finite ones). */
+  /**
+   * Adds a finite value (the caller skips non-finite ones). Magnitudes below 2^-1022
+   * (subnormal numbers, whose precision is too low for a relative bound) and -0 count
+   * as 0.
+   */
   add(value: number): void {
-    if (value > 0) {
+    if (value >= MIN_NORMAL) {
       this.positive.add(Math.ceil(Math.log(value) * this.config.indexMultiplier));
-    } else if (value < 0) {
+    } else if (value <= -MIN_NORMAL) {
       this.negative.add(Math.ceil(Math.log(-value) * this.config.indexMultiplier));
     } else {
       this.zeroCount += 1;
+      value = 0;
     }
-    // `+ 0` turns -0 into 0, which JSON (and so a snapshot) cannot tell apart.
-    if (value < this.min) this.min = value + 0;
-    if (value > this.max) this.max = value + 0;
+    if (value < this.min) this.min = value;
+    if (value > this.max) this.max = value;
   }
 
   /** Adds every value of `other` (built with the same config); `other` is not changed. */
@@ -165,7 +172,8 @@ export class DDSketch {
     return sketch;
   }
 
+  /** `2γ^k / (γ + 1)`, computed as `(1 + α) γ^(k−1)`, which cannot overflow below the bucket. */
   private representative(index: number): number {
-    return Math.exp(index * this.config.logGamma) * (1 - this.config.relativeAccuracy);
+    return Math.exp((index - 1) * this.config.logGamma) * (1 + this.config.relativeAccuracy);
   }
 }

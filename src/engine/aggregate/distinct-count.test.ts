@@ -6,7 +6,11 @@ import { type DistinctKey, distinctCount } from "./distinct-count.js";
 
 type R = { k: DistinctKey };
 const agg = distinctCount((r: R) => r.k);
-const of = (...keys: DistinctKey[]) => aggregate(agg, keys.map((k) => ({ record: { k }, time: 0 })));
+const of = (...keys: DistinctKey[]) =>
+  aggregate(
+    agg,
+    keys.map((k) => ({ record: { k }, time: 0 })),
+  );
 
 describe("distinctCount", () => {
   it("is 0 when empty and 1 for a single key", () => {

@@ -1,3 +1,4 @@
+/** Tests of `max`: known maxima, skipped values, merging with empty sides, -0. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { aggregate, throughJson } from "./aggregator-laws.case.js";
@@ -5,7 +6,11 @@ import { max } from "./max.js";
 
 type R = { v: number };
 const agg = max((r: R) => r.v);
-const of = (...values: number[]) => aggregate(agg, values.map((v) => ({ record: { v }, time: 0 })));
+const of = (...values: number[]) =>
+  aggregate(
+    agg,
+    values.map((v) => ({ record: { v }, time: 0 })),
+  );
 
 describe("max", () => {
   it("is null when empty or when every value is skipped", () => {

@@ -1,3 +1,4 @@
+/** Tests of `min`: known minima, skipped values, merging with empty sides, -0. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { aggregate, throughJson } from "./aggregator-laws.case.js";
@@ -5,7 +6,11 @@ import { min } from "./min.js";
 
 type R = { v: number };
 const agg = min((r: R) => r.v);
-const of = (...values: number[]) => aggregate(agg, values.map((v) => ({ record: { v }, time: 0 })));
+const of = (...values: number[]) =>
+  aggregate(
+    agg,
+    values.map((v) => ({ record: { v }, time: 0 })),
+  );
 
 describe("min", () => {
   it("is null when empty or when every value is skipped", () => {

@@ -17,7 +17,8 @@ export type QuantileOptions = DDSketchOptions;
 /**
  * An estimate of the `q`-quantile of `field` over the records, for `q` in [0, 1]
  * (0.5 for the median, 0.99 for p99). Non-finite values (NaN, ±Infinity, or a missing
- * field read as `undefined`) are skipped.
+ * field read as `undefined`) are skipped; subnormal values (magnitude below 2.2e-308) count
+ * as 0.
  *
  * Result: a value within relative error `relativeAccuracy` (α, default 1%) of the
  * exact value at 0-based rank `⌊q (n − 1)⌋` of the `n` sorted values (the lower

@@ -1,3 +1,4 @@
+/** Tests of `sum`: known sums, skipped values, compensated rounding, overflow. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { aggregate } from "./aggregator-laws.case.js";
@@ -5,7 +6,11 @@ import { sum } from "./sum.js";
 
 type R = { v: number };
 const agg = sum((r: R) => r.v);
-const of = (...values: number[]) => aggregate(agg, values.map((v) => ({ record: { v }, time: 0 })));
+const of = (...values: number[]) =>
+  aggregate(
+    agg,
+    values.map((v) => ({ record: { v }, time: 0 })),
+  );
 
 describe("sum", () => {
   it("is 0 when empty or when every value is skipped", () => {

@@ -1,8 +1,8 @@
 /** The `sum` aggregator: the total of a numeric field. */
 import type { Aggregator, NumberField } from "./aggregator.js";
 import {
-  type CompensatedSum,
   addCompensated,
+  type CompensatedSum,
   compensatedValue,
   mergeCompensated,
 } from "./compensated-sum.js";

@@ -86,7 +86,11 @@ describe("variance and stddev agree with DuckDB on 100k values", () => {
 
   it("one by one", async () => {
     const expected = await duckdb();
-    assertClose(variance(field).result(aggregate(variance(field), timed(values))), expected.v, 1e-9);
+    assertClose(
+      variance(field).result(aggregate(variance(field), timed(values))),
+      expected.v,
+      1e-9,
+    );
     assertClose(stddev(field).result(aggregate(stddev(field), timed(values))), expected.s, 1e-9);
   });
 

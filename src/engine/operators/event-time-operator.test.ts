@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type DeadLetter, dataflow, type KeyedProcessFunction, source, type Stream } from "../index.js";
+import {
+  type DeadLetter,
+  dataflow,
+  type KeyedProcessFunction,
+  source,
+  type Stream,
+} from "../index.js";
 import {
   advanceClock,
   CollectingSink,
@@ -25,13 +31,27 @@ const watermarkProbe: KeyedProcessFunction<string, R, string> = {
 
 async function watermarksSeen(
   items: TestingItem<R>[],
-  options: { maxOutOfOrderness?: number; idleTimeout?: number; advanceWhenQuiet?: boolean; partitions?: number },
+  options: {
+    maxOutOfOrderness?: number;
+    idleTimeout?: number;
+    advanceWhenQuiet?: boolean;
+    partitions?: number;
+  },
   clock = new ManualClock(),
 ) {
   const out = new CollectingSink<string>();
   const { partitions, ...wm } = options;
-  const stream = source("in", new TestingSource(items, { clock, batchSize: 1, ...(partitions ? { partitions } : {}) }), wm);
-  const job = dataflow("t", [stream.keyBy((x) => x.k).process("p", watermarkProbe).to("out", out)]).job({
+  const stream = source(
+    "in",
+    new TestingSource(items, { clock, batchSize: 1, ...(partitions ? { partitions } : {}) }),
+    wm,
+  );
+  const job = dataflow("t", [
+    stream
+      .keyBy((x) => x.k)
+      .process("p", watermarkProbe)
+      .to("out", out),
+  ]).job({
     clock,
     tickInterval: 0,
   });
@@ -54,18 +74,36 @@ describe("watermarks", () => {
       [at("a", 100, 0), at("b", 10, 1), at("a", 200, 0), at("b", 50, 1), at("a", 210, 0)],
       {},
     );
-    assert.deepEqual(seen, ["a@100 wm=-Infinity", "b@10 wm=-Infinity", "a@200 wm=10", "b@50 wm=10", "a@210 wm=50"]);
+    assert.deepEqual(seen, [
+      "a@100 wm=-Infinity",
+      "b@10 wm=-Infinity",
+      "a@200 wm=10",
+      "b@50 wm=10",
+      "a@210 wm=50",
+    ]);
   });
 
   it("stop waiting for a partition that has been idle for the idle timeout", async () => {
     const clock = new ManualClock(0);
     const seen = await watermarksSeen(
-      [at("a", 100, 0), at("b", 10, 1), advanceClock(500), at("a", 200, 0), advanceClock(600), at("a", 300, 0)],
+      [
+        at("a", 100, 0),
+        at("b", 10, 1),
+        advanceClock(500),
+        at("a", 200, 0),
+        advanceClock(600),
+        at("a", 300, 0),
+      ],
       { idleTimeout: 1000 },
       clock,
     );
     // partition 1 last delivered at processing time 0; at 1100 it is idle and partition 0 alone decides.
-    assert.deepEqual(seen, ["a@100 wm=-Infinity", "b@10 wm=-Infinity", "a@200 wm=10", "a@300 wm=200"]);
+    assert.deepEqual(seen, [
+      "a@100 wm=-Infinity",
+      "b@10 wm=-Infinity",
+      "a@200 wm=10",
+      "a@300 wm=200",
+    ]);
   });
 
   it("advance with processing time when every partition is quiet", async () => {
@@ -77,16 +115,24 @@ describe("watermarks", () => {
         ctx.timers.registerEventTime(x.t + 5000);
       },
       onTimer(time, ctx) {
-        fired.push(`${ctx.key} silent since ${time - 5000}, wm=${ctx.watermark}, now=${ctx.processingTime}`);
+        fired.push(
+          `${ctx.key} silent since ${time - 5000}, wm=${ctx.watermark}, now=${ctx.processingTime}`,
+        );
         ctx.emit(ctx.key);
       },
     };
-    const src = new TestingSource([at("a", 1000), advanceClock(2000), advanceClock(2000), advanceClock(2000)], {
-      clock,
-      endless: true,
-    });
+    const src = new TestingSource(
+      [at("a", 1000), advanceClock(2000), advanceClock(2000), advanceClock(2000)],
+      {
+        clock,
+        endless: true,
+      },
+    );
     const job = dataflow("t", [
-      source("in", src, { idleTimeout: 3000 }).keyBy((x) => x.k).process("p", alarm).to("out", out),
+      source("in", src, { idleTimeout: 3000 })
+        .keyBy((x) => x.k)
+        .process("p", alarm)
+        .to("out", out),
     ]).job({ clock, tickInterval: 0 });
     const running = job.run();
     await src.whenDrained();
@@ -115,7 +161,11 @@ describe("watermarks", () => {
 
 describe("withEventTime", () => {
   it("stamps parsed records and dead-letters unusable timestamps", async () => {
-    const raw = ['{"k":"a","ts":"2026-01-01T00:00:10Z"}', '{"k":"a","ts":"yesterday"}', '{"k":"b","ts":"2026-01-01T00:00:05Z"}'];
+    const raw = [
+      '{"k":"a","ts":"2026-01-01T00:00:10Z"}',
+      '{"k":"a","ts":"yesterday"}',
+      '{"k":"b","ts":"2026-01-01T00:00:05Z"}',
+    ];
     const out = new CollectingSink<{ k: string; ts: string }>();
     const dead = new CollectingSink<DeadLetter>();
     const parsed: Stream<{ k: string; ts: string }> = source(

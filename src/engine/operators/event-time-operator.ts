@@ -118,7 +118,11 @@ export class EventTimeOperator extends Operator {
   override snapshotState(): StepSnapshot {
     const channels: ChannelSnapshot[] = [];
     for (const [channel, ch] of this.#channels) {
-      channels.push({ channel, fromData: finiteOrNull(ch.fromData), asserted: finiteOrNull(ch.asserted) });
+      channels.push({
+        channel,
+        fromData: finiteOrNull(ch.fromData),
+        asserted: finiteOrNull(ch.asserted),
+      });
     }
     return { partitions: new Map(), shared: { channels } };
   }
@@ -155,7 +159,7 @@ export class EventTimeOperator extends Operator {
     for (const ch of this.#channels.values()) {
       if (ch.finished) continue;
       allFinished = false;
-      const w = ch.fromData > ch.asserted ? ch.fromData : ch.asserted;
+      const w = Math.max(ch.fromData , ch.asserted);
       if (w > maxSeen) maxSeen = w;
       if (now - ch.lastActive >= idleTimeout) continue;
       anyActive = true;

@@ -121,10 +121,11 @@ describe("keyed process functions", () => {
         },
       },
     );
-    assert.deepEqual(
-      out.values,
-      ["b@11/event/wm=12", "a@13/event/wm=30", "a@40/event/wm=Infinity"],
-    );
+    assert.deepEqual(out.values, [
+      "b@11/event/wm=12",
+      "a@13/event/wm=30",
+      "a@40/event/wm=Infinity",
+    ]);
     assert.deepEqual(
       out.records.map((x) => x.time),
       [11, 13, 40],
@@ -183,9 +184,17 @@ describe("keyed process functions", () => {
     };
     const items = [r("a", 1, 0), r("b", 2, 1), r("a", 3, 2), r("b", 4, 20), r("a", 5, 30)];
     const build = (src: TestingSource<R>, out: CollectingSink<string>) =>
-      dataflow("t", [source("in", src).keyBy((x) => x.k).process("p", fn).to("out", out)]);
+      dataflow("t", [
+        source("in", src)
+          .keyBy((x) => x.k)
+          .process("p", fn)
+          .to("out", out),
+      ]);
     const whole = new CollectingSink<string>();
-    await build(new TestingSource(items, { batchSize: 1 }), whole).run({ clock: new ManualClock(), tickInterval: 0 });
+    await build(new TestingSource(items, { batchSize: 1 }), whole).run({
+      clock: new ManualClock(),
+      tickInterval: 0,
+    });
 
     const head = new TestingSource(items.slice(0, 3), { batchSize: 1, endless: true });
     const first = new CollectingSink<string>();

@@ -29,7 +29,10 @@ interface ProcessEntry extends KeyEntry {
 }
 
 interface ProcessEntrySnapshot {
-  readonly state: Record<string, { value: unknown; written: number } | [unknown, unknown, number][]>;
+  readonly state: Record<
+    string,
+    { value: unknown; written: number } | [unknown, unknown, number][]
+  >;
   readonly eventTimers: number[];
   readonly processingTimers: number[];
 }
@@ -38,7 +41,10 @@ const SWEEP_PER_WATERMARK = 1000;
 
 export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
   readonly #descriptors: StateDescriptor[] = [];
-  readonly #accessors = new Map<StateDescriptor, ValueState<unknown> | MapState<unknown, unknown>>();
+  readonly #accessors = new Map<
+    StateDescriptor,
+    ValueState<unknown> | MapState<unknown, unknown>
+  >();
   readonly #eventTimers = new TimerQueue();
   readonly #processingTimers = new TimerQueue();
   readonly #context: TimerContext<Key, unknown>;
@@ -181,13 +187,17 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
     if (existing) return existing;
     const named = this.#descriptors.findIndex((d) => d.name === descriptor.name);
     if (named >= 0 && this.#descriptors[named]!.kind !== descriptor.kind) {
-      throw new TypeError(`step "${this.step}": state "${descriptor.name}" is declared twice with different kinds`);
+      throw new TypeError(
+        `step "${this.step}": state "${descriptor.name}" is declared twice with different kinds`,
+      );
     }
     let index = named;
     if (index >= 0) this.#descriptors[index] = descriptor;
     else index = this.#descriptors.push(descriptor) - 1;
     const accessor =
-      descriptor.kind === "value" ? this.#valueAccessor(descriptor, index) : this.#mapAccessor(descriptor, index);
+      descriptor.kind === "value"
+        ? this.#valueAccessor(descriptor, index)
+        : this.#mapAccessor(descriptor, index);
     this.#accessors.set(descriptor, accessor);
     return accessor;
   }
@@ -289,7 +299,10 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
 
   /** Incremental clean-up: visits a bounded number of keys per watermark. */
   #sweepExpired(watermark: number): void {
-    if (this.#descriptors.every((d) => d.ttl === undefined) && watermark !== Number.POSITIVE_INFINITY) {
+    if (
+      this.#descriptors.every((d) => d.ttl === undefined) &&
+      watermark !== Number.POSITIVE_INFINITY
+    ) {
       return;
     }
     let budget = SWEEP_PER_WATERMARK;

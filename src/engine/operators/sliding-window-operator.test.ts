@@ -34,7 +34,9 @@ const rows = (results: WindowResult<Key, unknown>[]): Row[] =>
 
 async function runWindows(
   items: TestingItem<R>[],
-  build: (s: ReturnType<typeof source<R>>) => ReturnType<ReturnType<ReturnType<typeof source<R>>["keyBy"]>["window"]>,
+  build: (
+    s: ReturnType<typeof source<R>>,
+  ) => ReturnType<ReturnType<ReturnType<typeof source<R>>["keyBy"]>["window"]>,
   options: { clock?: ManualClock; maxOutOfOrderness?: number } = {},
 ) {
   const clock = options.clock ?? new ManualClock();
@@ -45,7 +47,10 @@ async function runWindows(
       maxOutOfOrderness: options.maxOutOfOrderness ?? 0,
     }),
   );
-  const job = dataflow("t", [w.to("out", out), w.late().to("late", late)]).job({ clock, tickInterval: 0 });
+  const job = dataflow("t", [w.to("out", out), w.late().to("late", late)]).job({
+    clock,
+    tickInterval: 0,
+  });
   await job.run();
   return { out, late, job };
 }
@@ -54,7 +59,14 @@ describe("tumbling windows", () => {
   it("aggregates each key over half-open, epoch-aligned windows", async () => {
     const { out } = await runWindows(
       [r("a", 1, 0), r("a", 2, 9), r("b", 5, 3), r("a", 4, 10), r("a", 8, 25)],
-      (s) => s.keyBy((x) => x.k).window("w", tumbling(10), sum<R>((x) => x.v)),
+      (s) =>
+        s
+          .keyBy((x) => x.k)
+          .window(
+            "w",
+            tumbling(10),
+            sum<R>((x) => x.v),
+          ),
     );
     assert.deepEqual(rows(out.values), [
       ["a", 0, 10, 3, "final"],
@@ -73,7 +85,12 @@ describe("tumbling windows", () => {
     const clock = new ManualClock();
     const out = new CollectingSink<WindowResult<Key, number>>();
     const seen: number[] = [];
-    const w = source("in", new TestingSource([r("a", 1, 1), watermark(9), r("a", 1, 9), watermark(10), r("a", 1, 12)], { clock }))
+    const w = source(
+      "in",
+      new TestingSource([r("a", 1, 1), watermark(9), r("a", 1, 9), watermark(10), r("a", 1, 12)], {
+        clock,
+      }),
+    )
       .keyBy((x) => x.k)
       .window("w", tumbling(10), count<R>());
     const probe = w.map("probe", (x) => {
@@ -105,7 +122,13 @@ describe("tumbling windows", () => {
 describe("sliding windows", () => {
   it("puts each record in every window that holds its time", async () => {
     const { out } = await runWindows([r("a", 1, 0), r("a", 10, 7), r("a", 100, 12)], (s) =>
-      s.keyBy((x) => x.k).window("w", sliding({ size: 10, slide: 5 }), sum<R>((x) => x.v)),
+      s
+        .keyBy((x) => x.k)
+        .window(
+          "w",
+          sliding({ size: 10, slide: 5 }),
+          sum<R>((x) => x.v),
+        ),
     );
     assert.deepEqual(rows(out.values), [
       ["a", -5, 5, 1, "final"],
@@ -130,9 +153,14 @@ describe("sliding windows", () => {
 
   it("drops a key's state once all its windows have closed", async () => {
     const clock = new ManualClock();
-    const src = new TestingSource([r("a", 1, 0), r("b", 1, 3), watermark(100)], { clock, endless: true });
+    const src = new TestingSource([r("a", 1, 0), r("b", 1, 3), watermark(100)], {
+      clock,
+      endless: true,
+    });
     const out = new CollectingSink<WindowResult<Key, number>>();
-    const w = source("in", src).keyBy((x) => x.k).window("w", sliding({ size: 10, slide: 5 }), count<R>());
+    const w = source("in", src)
+      .keyBy((x) => x.k)
+      .window("w", sliding({ size: 10, slide: 5 }), count<R>());
     const job = dataflow("t", [w.to("out", out)]).job({ clock, tickInterval: 0 });
     const run = job.run();
     await src.whenDrained();
@@ -148,7 +176,14 @@ describe("late records", () => {
   it("sends a record whose windows all closed to the late output, counted", async () => {
     const { out, late, job } = await runWindows(
       [r("a", 1, 5), r("a", 1, 30), r("a", 7, 8), r("a", 1, 25)],
-      (s) => s.keyBy((x) => x.k).window("w", tumbling(10), sum<R>((x) => x.v)),
+      (s) =>
+        s
+          .keyBy((x) => x.k)
+          .window(
+            "w",
+            tumbling(10),
+            sum<R>((x) => x.v),
+          ),
       { maxOutOfOrderness: 5 },
     );
     // watermark after t=30 is 25: window [0,10) is closed, [20,30) is not.
@@ -167,7 +202,15 @@ describe("late records", () => {
   it("re-emits a window as an update for a late record within the allowed lateness", async () => {
     const { out, late } = await runWindows(
       [r("a", 1, 5), r("a", 1, 12), r("a", 2, 6), r("a", 1, 25), r("a", 4, 7)],
-      (s) => s.keyBy((x) => x.k).window("w", tumbling(10), sum<R>((x) => x.v), { allowedLateness: 10 }),
+      (s) =>
+        s
+          .keyBy((x) => x.k)
+          .window(
+            "w",
+            tumbling(10),
+            sum<R>((x) => x.v),
+            { allowedLateness: 10 },
+          ),
     );
     // t=12 fires [0,10); t=6 updates it (watermark 12 < 10+10); t=25 closes it for good; t=7 is late.
     assert.deepEqual(rows(out.values), [
@@ -188,7 +231,15 @@ describe("early updates", () => {
   it("emits partial results of changed open windows on processing time", async () => {
     const clock = new ManualClock(1_000_000);
     const { out } = await runWindows(
-      [r("a", 1, 1), advanceClock(1000), r("a", 1, 2), r("b", 1, 3), advanceClock(1000), advanceClock(1000), r("a", 1, 12)],
+      [
+        r("a", 1, 1),
+        advanceClock(1000),
+        r("a", 1, 2),
+        r("b", 1, 3),
+        advanceClock(1000),
+        advanceClock(1000),
+        r("a", 1, 12),
+      ],
       (s) => s.keyBy((x) => x.k).window("w", tumbling(10), count<R>(), { earlyUpdates: 1000 }),
       { clock },
     );
@@ -210,7 +261,12 @@ describe("snapshot and restore", () => {
     const build = (src: TestingSource<R>) =>
       source("in", src, { maxOutOfOrderness: 10 })
         .keyBy((x) => x.k)
-        .window("w", sliding({ size: 60, slide: 20 }), sum<R>((x) => x.v), { allowedLateness: 5 });
+        .window(
+          "w",
+          sliding({ size: 60, slide: 20 }),
+          sum<R>((x) => x.v),
+          { allowedLateness: 5 },
+        );
     const whole = new CollectingSink<WindowResult<Key, number>>();
     await dataflow("t", [build(new TestingSource(items)).to("out", whole)]).run({
       clock: new ManualClock(),
@@ -219,7 +275,10 @@ describe("snapshot and restore", () => {
 
     const first = new CollectingSink<WindowResult<Key, number>>();
     const head = new TestingSource(items.slice(0, 200), { endless: true });
-    const job = dataflow("t", [build(head).to("out", first)]).job({ clock: new ManualClock(), tickInterval: 0 });
+    const job = dataflow("t", [build(head).to("out", first)]).job({
+      clock: new ManualClock(),
+      tickInterval: 0,
+    });
     const running = job.run();
     await head.whenDrained();
     const snapshot = job.snapshot();

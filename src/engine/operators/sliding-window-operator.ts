@@ -23,11 +23,14 @@ interface PaneEntry extends KeyEntry {
   dirty: boolean;
   lateLo: number;
   lateHi: number;
+  /** Ends of windows already emitted that are still within the allowed lateness. */
+  readonly emitted: Set<number>;
 }
 
 interface PaneEntrySnapshot {
   readonly panes: [number, unknown][];
   readonly firedUpTo: number | null;
+  readonly emitted: number[];
 }
 
 const NEG = Number.NEGATIVE_INFINITY;
@@ -92,6 +95,7 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
       dirty: false,
       lateLo: POS,
       lateHi: NEG,
+      emitted: new Set(),
     };
   }
 
@@ -126,18 +130,25 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
       panes.set(ps, agg.add(acc === undefined ? agg.create() : acc, value, t));
       if (ps !== e.lastPane) {
         e.lastPane = ps;
-        const next = this.#endAfter(ps > watermark ? ps : watermark);
+        const next = this.#endAfter(Math.max(ps , watermark));
         if (next <= lastEnd && next < e.timer) this.#setTimer(e, next);
       }
       const firstEnd = this.#endAfter(ps);
       if (firstEnd <= watermark) {
-        // Within the allowed lateness: windows already emitted are re-emitted after the batch.
-        if (firstEnd < e.lateLo) e.lateLo = firstEnd;
+        // Windows past their end but within the allowed lateness are re-emitted after the
+        // batch; windows past the lateness too are closed and left alone.
+        const stillOpen = this.#endAfter(watermark - lateness);
+        // Windows that closed before this record arrived are done for this key.
+        if (stillOpen - this.#slide > e.firedUpTo) e.firedUpTo = stillOpen - this.#slide;
+        const lo = Math.max(firstEnd , stillOpen);
         const lastDue = this.#endAfter(watermark) - this.#slide;
-        const hi = lastEnd < lastDue ? lastEnd : lastDue;
-        if (hi > e.lateHi) e.lateHi = hi;
-        this.#pendingUpdates.add(key);
-        if (lastEnd + lateness < e.timer) this.#setTimer(e, lastEnd + lateness);
+        const hi = Math.min(lastEnd , lastDue);
+        if (lo <= hi) {
+          if (lo < e.lateLo) e.lateLo = lo;
+          if (hi > e.lateHi) e.lateHi = hi;
+          this.#pendingUpdates.add(key);
+          if (lastEnd + lateness < e.timer) this.#setTimer(e, lastEnd + lateness);
+        }
       }
       if (early && !e.dirty) {
         e.dirty = true;
@@ -158,7 +169,7 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
       const e = this.entries.get(key);
       if (!e) continue;
       for (let end = e.lateLo; end <= e.lateHi; end += this.#slide) {
-        this.#emitWindow(e, end, end <= e.firedUpTo ? "update" : "final");
+        this.#emitWindow(e, end, e.emitted.has(end) ? "update" : "final");
       }
       if (e.lateHi > e.firedUpTo) e.firedUpTo = e.lateHi;
       e.lateLo = POS;
@@ -191,8 +202,12 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
       }
     }
     if (!found) return;
+    if (this.#lateness > 0) e.emitted.add(end);
     const value = agg.result(acc);
-    this.collect({ id: windowId(this.step, e.key, start), key: e.key, start, end, value, kind }, end - 1);
+    this.collect(
+      { id: windowId(this.step, e.key, start), key: e.key, start, end, value, kind },
+      end - 1,
+    );
   }
 
   protected override onWatermark(watermark: number): void {
@@ -222,6 +237,7 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
     for (const ps of e.panes.keys()) {
       if (this.#lastEnd(ps) + this.#lateness <= time) e.panes.delete(ps);
     }
+    for (const end of e.emitted) if (end + this.#lateness <= time) e.emitted.delete(end);
     if (e.panes.size === 0) {
       this.entries.delete(e.key);
       this.#dirty.delete(e.key);
@@ -235,7 +251,7 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
     let next = POS;
     for (const ps of e.panes.keys()) {
       const last = this.#lastEnd(ps);
-      const first = this.#endAfter(ps > after ? ps : after);
+      const first = this.#endAfter(Math.max(ps , after));
       const candidate = first <= last ? first : last + this.#lateness;
       if (candidate < next) next = candidate;
     }
@@ -266,7 +282,11 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
     const agg = this.aggregator;
     const panes: [number, unknown][] = [];
     for (const [ps, acc] of e.panes) panes.push([ps, agg.snapshot(acc)]);
-    return { panes, firedUpTo: Number.isFinite(e.firedUpTo) ? e.firedUpTo : null };
+    return {
+      panes,
+      firedUpTo: Number.isFinite(e.firedUpTo) ? e.firedUpTo : null,
+      emitted: [...e.emitted],
+    };
   }
 
   protected restoreEntry(key: Key, partition: number, state: unknown): void {
@@ -274,6 +294,7 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
     const e = this.createEntry(key, partition);
     for (const [ps, acc] of s.panes) e.panes.set(ps, this.aggregator.restore(acc));
     e.firedUpTo = s.firedUpTo ?? NEG;
+    for (const end of s.emitted) e.emitted.add(end);
     this.entries.set(key, e);
   }
 

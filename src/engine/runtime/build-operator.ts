@@ -5,10 +5,10 @@ import { EnrichOperator } from "../operators/enrich-operator.js";
 import { EventTimeOperator } from "../operators/event-time-operator.js";
 import { FilterOperator } from "../operators/filter-operator.js";
 import { FlatMapOperator } from "../operators/flat-map-operator.js";
-const IntervalJoinOperator: any = null;
+import { IntervalJoinOperator } from "../operators/interval-join-operator.js";
 import { KeyedProcessOperator } from "../operators/keyed-process-operator.js";
 import { MapOperator } from "../operators/map-operator.js";
-const SessionWindowOperator: any = null;
+import { SessionWindowOperator } from "../operators/session-window-operator.js";
 import { SinkOperator } from "../operators/sink-operator.js";
 import { SlidingWindowOperator } from "../operators/sliding-window-operator.js";
 import { UnionOperator } from "../operators/union-operator.js";
@@ -20,9 +20,17 @@ import type { Operator } from "./operator.js";
 export function buildOperator(node: Exclude<StreamNode, { kind: "side" }>): Operator {
   switch (node.kind) {
     case "source":
-      return new EventTimeOperator(node.name, "source", resolveWatermarkOptions(node.name, node.options));
+      return new EventTimeOperator(
+        node.name,
+        "source",
+        resolveWatermarkOptions(node.name, node.options),
+      );
     case "withEventTime":
-      return new EventTimeOperator(node.name, "withEventTime", resolveWatermarkOptions(node.name, node.options));
+      return new EventTimeOperator(
+        node.name,
+        "withEventTime",
+        resolveWatermarkOptions(node.name, node.options),
+      );
     case "map":
       return new MapOperator(node.name, node.fn);
     case "filter":

@@ -73,7 +73,8 @@ export class Job {
 
   /** Runs until every source has ended, or `stop()` was called. Rejects if a step fails. */
   async run(): Promise<void> {
-    if (this.#state !== "created") throw new JobStateError(`job "${this.name}" was already started`);
+    if (this.#state !== "created")
+      throw new JobStateError(`job "${this.name}" was already started`);
     this.#state = "running";
     const context = { clock: this.#clock, partitions: this.#partitions };
     for (const op of this.#graph.operators) op.open(context);
@@ -176,7 +177,10 @@ export class Job {
           const now = this.#clock.now();
           times = new Array<number>(n).fill(now);
         }
-        op.receiveBatch({ values: poll.values, times, channel: s.firstChannel + poll.partition }, 0);
+        op.receiveBatch(
+          { values: poll.values, times, channel: s.firstChannel + poll.partition },
+          0,
+        );
       } else if (poll.kind === "watermark") {
         op.assertWatermark(s.firstChannel + poll.partition, poll.time);
       } else if (poll.kind === "end") {

@@ -38,7 +38,8 @@ export type StateDescriptor = ValueStateDescriptor<unknown> | MapStateDescriptor
 
 function check(name: string, ttl?: StateTtl): void {
   if (name.length === 0) throw new RangeError("state name must not be empty");
-  if (ttl && !(ttl.ttl > 0)) throw new RangeError(`state "${name}": ttl must be > 0 ms, got ${ttl.ttl}`);
+  if (ttl && !(ttl.ttl > 0))
+    throw new RangeError(`state "${name}": ttl must be > 0 ms, got ${ttl.ttl}`);
 }
 
 /** Declares a value state named `name`. Values must be JSON-serialisable to be checkpointed. */

@@ -89,6 +89,7 @@ export function compileGraph(sinkNodes: readonly StreamNode[]): CompiledGraph {
   };
 
   for (const node of sinkNodes) visit(node);
-  if (sinks.length === 0) throw new PipelineDefinitionError("a dataflow needs at least one sink step");
+  if (sinks.length === 0)
+    throw new PipelineDefinitionError("a dataflow needs at least one sink step");
   return { operators, sources, sinks, eventTimeSources };
 }

@@ -76,7 +76,12 @@ export type StreamNode =
       readonly upper: number;
       readonly combine: (left: unknown, right: unknown, key: Key) => unknown;
     }
-  | { readonly kind: "side"; readonly name: string; readonly parent: StreamNode; readonly tag: string }
+  | {
+      readonly kind: "side";
+      readonly name: string;
+      readonly parent: StreamNode;
+      readonly tag: string;
+    }
   | {
       readonly kind: "sink";
       readonly name: string;

@@ -23,7 +23,9 @@ const LATE = new OutputTag<LateRecord<unknown>>(LATE_OUTPUT);
 
 function checkName(name: string): string {
   if (typeof name !== "string" || name.trim() === "") {
-    throw new PipelineDefinitionError(`every step needs a non-empty name, got ${JSON.stringify(name)}`);
+    throw new PipelineDefinitionError(
+      `every step needs a non-empty name, got ${JSON.stringify(name)}`,
+    );
   }
   return name;
 }
@@ -50,12 +52,22 @@ export class Stream<T> {
   filter<S extends T>(name: string, predicate: (value: T) => value is S): Stream<S>;
   filter(name: string, predicate: (value: T) => boolean): Stream<T>;
   filter(name: string, predicate: (value: T) => boolean): Stream<T> {
-    return new Stream({ kind: "filter", name: checkName(name), parent: this.node, fn: predicate as never });
+    return new Stream({
+      kind: "filter",
+      name: checkName(name),
+      parent: this.node,
+      fn: predicate as never,
+    });
   }
 
   /** Zero or more records per record, each with the input's event time. */
   flatMap<U>(name: string, fn: (value: T) => Iterable<U>): Stream<U> {
-    return new Stream({ kind: "flatMap", name: checkName(name), parent: this.node, fn: fn as never });
+    return new Stream({
+      kind: "flatMap",
+      name: checkName(name),
+      parent: this.node,
+      fn: fn as never,
+    });
   }
 
   /**
@@ -110,7 +122,12 @@ export class Stream<T> {
     if (this.node.kind === "side" || this.node.kind === "sink") {
       throw new PipelineDefinitionError(`"${this.node.name}" has no side outputs`);
     }
-    return new Stream({ kind: "side", name: `${this.node.name}.${tag.id}`, parent: this.node, tag: tag.id });
+    return new Stream({
+      kind: "side",
+      name: `${this.node.name}.${tag.id}`,
+      parent: this.node,
+      tag: tag.id,
+    });
   }
 
   /** Records this step could not process, with the reason. */
@@ -120,7 +137,12 @@ export class Stream<T> {
 
   /** Writes the stream to `sink`. */
   to(name: string, sink: Sink<T>): SinkStep {
-    return new SinkStep({ kind: "sink", name: checkName(name), parent: this.node, sink: sink as Sink<unknown> });
+    return new SinkStep({
+      kind: "sink",
+      name: checkName(name),
+      parent: this.node,
+      sink: sink as Sink<unknown>,
+    });
   }
 }
 
@@ -206,7 +228,11 @@ export class KeyedStream<T, K extends Key> {
 }
 
 /** Starts a pipeline: records from `source`, with event times as `options` say. */
-export function source<T>(name: string, src: Source<T>, options: WatermarkOptions<T> = {}): Stream<T> {
+export function source<T>(
+  name: string,
+  src: Source<T>,
+  options: WatermarkOptions<T> = {},
+): Stream<T> {
   return new Stream({
     kind: "source",
     name: checkName(name),

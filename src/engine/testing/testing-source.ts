@@ -7,7 +7,12 @@ import type { Source, SourceContext, SourcePoll, SourceReader } from "../source.
 
 /** One step of a testing source's script. */
 export type TestingItem<T> =
-  | { readonly kind: "record"; readonly value: T; readonly time: number; readonly partition: number }
+  | {
+      readonly kind: "record";
+      readonly value: T;
+      readonly time: number;
+      readonly partition: number;
+    }
   | { readonly kind: "watermark"; readonly time: number; readonly partition: number }
   | { readonly kind: "advance"; readonly ms: number }
   | { readonly kind: "idle" };

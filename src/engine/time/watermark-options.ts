@@ -45,7 +45,9 @@ export function resolveWatermarkOptions<T>(
   const maxOutOfOrderness = options.maxOutOfOrderness ?? 0;
   const idleTimeout = options.idleTimeout ?? 30_000;
   if (!(maxOutOfOrderness >= 0)) {
-    throw new RangeError(`step "${step}": maxOutOfOrderness must be >= 0 ms, got ${maxOutOfOrderness}`);
+    throw new RangeError(
+      `step "${step}": maxOutOfOrderness must be >= 0 ms, got ${maxOutOfOrderness}`,
+    );
   }
   if (!(idleTimeout > 0)) {
     throw new RangeError(`step "${step}": idleTimeout must be > 0 ms, got ${idleTimeout}`);
