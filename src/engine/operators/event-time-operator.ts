@@ -159,7 +159,7 @@ export class EventTimeOperator extends Operator {
     for (const ch of this.#channels.values()) {
       if (ch.finished) continue;
       allFinished = false;
-      const w = Math.max(ch.fromData , ch.asserted);
+      const w = Math.max(ch.fromData, ch.asserted);
       if (w > maxSeen) maxSeen = w;
       if (now - ch.lastActive >= idleTimeout) continue;
       anyActive = true;

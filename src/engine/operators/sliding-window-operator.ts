@@ -130,7 +130,7 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
       panes.set(ps, agg.add(acc === undefined ? agg.create() : acc, value, t));
       if (ps !== e.lastPane) {
         e.lastPane = ps;
-        const next = this.#endAfter(Math.max(ps , watermark));
+        const next = this.#endAfter(Math.max(ps, watermark));
         if (next <= lastEnd && next < e.timer) this.#setTimer(e, next);
       }
       const firstEnd = this.#endAfter(ps);
@@ -140,9 +140,9 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
         const stillOpen = this.#endAfter(watermark - lateness);
         // Windows that closed before this record arrived are done for this key.
         if (stillOpen - this.#slide > e.firedUpTo) e.firedUpTo = stillOpen - this.#slide;
-        const lo = Math.max(firstEnd , stillOpen);
+        const lo = Math.max(firstEnd, stillOpen);
         const lastDue = this.#endAfter(watermark) - this.#slide;
-        const hi = Math.min(lastEnd , lastDue);
+        const hi = Math.min(lastEnd, lastDue);
         if (lo <= hi) {
           if (lo < e.lateLo) e.lateLo = lo;
           if (hi > e.lateHi) e.lateHi = hi;
@@ -251,7 +251,7 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
     let next = POS;
     for (const ps of e.panes.keys()) {
       const last = this.#lastEnd(ps);
-      const first = this.#endAfter(Math.max(ps , after));
+      const first = this.#endAfter(Math.max(ps, after));
       const candidate = first <= last ? first : last + this.#lateness;
       if (candidate < next) next = candidate;
     }
