@@ -19,7 +19,8 @@ export {
   type LateRecord,
   OutputTag,
 } from "./output-tag.js";
-export { DEFAULT_PARTITIONS, hashString, type Key, partitionOf } from "./partition.js";
+export { murmur3String as hashString } from "./hash/murmur3.js";
+export { DEFAULT_PARTITIONS, type Key, partitionOf } from "./partition.js";
 export type { JobProgress, JobSnapshot, JobState } from "./runtime/job.js";
 export { Job } from "./runtime/job.js";
 export type { StepSnapshot } from "./runtime/operator.js";

@@ -30,8 +30,10 @@ export interface DeadLetter {
 export type LateReason = "window-closed" | "join-expired" | (string & {});
 
 /**
- * A record that arrived after the watermark had passed every window (or join
- * bound) it belongs to, plus the allowed lateness.
+ * A record that arrived too late to be processed: for a window step, after the
+ * watermark had passed the end plus the allowed lateness of every window it
+ * belongs to (`window-closed`); for an interval join, behind the watermark, when
+ * partners it should have met may already be evicted (`join-expired`).
  */
 export interface LateRecord<T> {
   readonly step: string;

@@ -6,7 +6,7 @@ import { Buffer } from "node:buffer";
 import { PipelineDefinitionError } from "../errors.js";
 import type { Aggregator } from "./aggregator.js";
 import type { KeyField } from "./distinct-count.js";
-import { murmur3Number, murmur3String } from "./murmur3.js";
+import { murmur3Number, murmur3String } from "../hash/murmur3.js";
 import { malformedSnapshot, readObject } from "./read-snapshot.js";
 
 /** Options of {@link approxDistinctCount}. */

@@ -1,5 +1,5 @@
 /**
- * MurmurHash3 (x86, 32-bit) for the keys of `approxDistinctCount`, written out so the
+ * MurmurHash3 (x86, 32-bit) for key partitioning and `approxDistinctCount`, written out so the
  * engine needs no hashing package and so the hash — and therefore HyperLogLog
  * snapshots — is identical on every machine and Node version.
  */
