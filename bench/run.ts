@@ -48,7 +48,8 @@ function readOptions(argv: string[]): Options {
   const all = Object.keys(SCENARIOS) as ScenarioName[];
   const only = values.only === undefined ? all : (values.only.split(",") as ScenarioName[]);
   for (const name of only) {
-    if (!all.includes(name)) throw new Error(`--only: unknown scenario ${name} (${all.join(", ")})`);
+    if (!all.includes(name))
+      throw new Error(`--only: unknown scenario ${name} (${all.join(", ")})`);
   }
   const positive = (name: string, text: string) => {
     const n = Number(text);

@@ -238,7 +238,7 @@ describe("event-time timers", () => {
           "when each timer fires",
         );
       }),
-      { numRuns: 400 },
+      { numRuns: 1000 },
     );
   });
 

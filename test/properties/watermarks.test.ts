@@ -5,11 +5,25 @@
  * keyed process function with event-time timers. Every watermark the function sees
  * (`ctx.watermark` for each record and each timer) and every step's
  * `progress().watermark`, read at each of those moments, is non-decreasing.
+ *
+ * And the contract behind them: a step's output watermark promises that nothing
+ * older follows. A window step's final results (event time `end − 1`) therefore reach
+ * the next step no later than its watermark passes them, whatever the input's
+ * disorder, so a window over window results loses nothing as late.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { dataflow, type Job, source } from "../../src/engine/index.js";
+import {
+  count,
+  dataflow,
+  type Job,
+  type LateRecord,
+  source,
+  sum,
+  tumbling,
+  type WindowResult,
+} from "../../src/engine/index.js";
 import {
   advanceClock,
   CollectingSink,
@@ -20,6 +34,7 @@ import {
   TestingSource,
   watermark,
 } from "../../src/engine/testing/index.js";
+import { windowSpec } from "./support.js";
 
 interface Event {
   readonly key: number;
@@ -118,7 +133,66 @@ describe("watermarks", () => {
           }
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 500 },
+    );
+  });
+
+  it("window results are never behind the watermark of the step that reads them", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        windowSpec(),
+        fc.array(
+          fc.record({
+            key: fc.integer({ min: 0, max: 3 }),
+            time: fc.integer({ min: 0, max: 150 }),
+            partition: fc.integer({ min: 0, max: 2 }),
+          }),
+          { maxLength: 60 },
+        ),
+        fc.integer({ min: 0, max: 8 }),
+        async (spec, list, maxOutOfOrderness) => {
+          const behind: string[] = [];
+          let counted = 0;
+          const late = new CollectingSink<LateRecord<WindowResult<number, number>>>();
+          const totals = new CollectingSink<WindowResult<string, number>>();
+          const input = new TestingSource(
+            list.map((r) => record(r, r.time, r.partition)),
+            { batchSize: 3 },
+          );
+          const counts = source("in", input, { maxOutOfOrderness })
+            .keyBy((r) => r.key)
+            .window("counts", spec, count());
+          const checked = counts
+            .keyBy((w) => w.key)
+            .process<WindowResult<number, number>>("check", {
+              processElement(w, ctx) {
+                if (ctx.timestamp < ctx.watermark) {
+                  behind.push(`[${w.start},${w.end}) at watermark ${ctx.watermark}`);
+                }
+                counted += w.value;
+                ctx.emit(w);
+              },
+            });
+          // A second window over the results: all of them count, none is late.
+          const rollup = checked
+            .keyBy(() => "all")
+            .window(
+              "rollup",
+              tumbling(1_000),
+              sum((w: WindowResult<number, number>) => w.value),
+            );
+          await dataflow("chained", [
+            counts.late().to("late-input", new CollectingSink()),
+            rollup.to("totals", totals),
+            rollup.late().to("late", late),
+          ]).run({ clock: new ManualClock(), tickInterval: 0 });
+          assert.deepEqual(behind, [], "results that arrived behind the watermark");
+          assert.deepEqual(late.values, [], "window results late for the next window");
+          const rolledUp = totals.values.reduce((total, w) => total + w.value, 0);
+          assert.equal(rolledUp, counted, "the second window sums every first-window count");
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 

@@ -76,7 +76,7 @@ describe("window assignment", () => {
           assert.deepEqual(sorted(actual), sorted(bruteForceCounts(list, spec)));
         },
       ),
-      { numRuns: 500 },
+      { numRuns: 1000 },
     );
   });
 
@@ -98,7 +98,7 @@ describe("window assignment", () => {
           assert.deepEqual(sorted(actual), sorted(bruteForceCounts(ordered, spec)));
         },
       ),
-      { numRuns: 500 },
+      { numRuns: 1000 },
     );
   });
 });
