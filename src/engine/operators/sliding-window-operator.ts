@@ -5,6 +5,8 @@
  * pane accumulator of its key, whatever size/slide is; a window's result is the
  * merge of its panes, computed once when the window fires. Each key has at most
  * one pending timer: the next window end (or pane clean-up time) that concerns it.
+ * A key's panes are two small sorted arrays, and the pane of the previous record
+ * is remembered, so the common case touches no hash table beyond the key's.
  */
 import type { Batch } from "../batch.js";
 import type { AnyAggregator } from "../aggregate/aggregator.js";
@@ -16,8 +18,11 @@ import { type WindowEmission, type WindowOptions, windowId } from "../window/win
 import type { SlidingWindows, TumblingWindows } from "../window/window-spec.js";
 
 interface PaneEntry extends KeyEntry {
-  readonly panes: Map<number, unknown>;
-  lastPane: number;
+  /** Pane starts, ascending, and their accumulators: a key holds only a handful. */
+  readonly starts: number[];
+  readonly accs: unknown[];
+  /** Index of the pane the key's previous record went to. */
+  last: number;
   firedUpTo: number;
   timer: number;
   dirty: boolean;
@@ -88,8 +93,9 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
     return {
       key,
       partition,
-      panes: new Map(),
-      lastPane: Number.NaN,
+      starts: [],
+      accs: [],
+      last: -1,
       firedUpTo: NEG,
       timer: POS,
       dirty: false,
@@ -125,14 +131,14 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
         continue;
       }
       const e = this.entry(key);
-      const panes = e.panes;
-      const acc = panes.get(ps);
-      panes.set(ps, agg.add(acc === undefined ? agg.create() : acc, value, t));
-      if (ps !== e.lastPane) {
-        e.lastPane = ps;
+      let p = e.last;
+      if (p < 0 || e.starts[p] !== ps) {
+        p = this.#paneIndex(e, ps);
+        e.last = p;
         const next = this.#endAfter(Math.max(ps, watermark));
         if (next <= lastEnd && next < e.timer) this.#setTimer(e, next);
       }
+      e.accs[p] = agg.add(e.accs[p], value, t);
       const firstEnd = this.#endAfter(ps);
       if (firstEnd <= watermark) {
         // Windows past their end but within the allowed lateness are re-emitted after the
@@ -158,6 +164,22 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
     if (this.#pendingUpdates.size > 0) this.#emitLateUpdates();
   }
 
+  /** Index of the pane starting at `ps`, inserted (empty) in order when missing. */
+  #paneIndex(e: PaneEntry, ps: number): number {
+    const starts = e.starts;
+    let i = starts.length;
+    while (i > 0 && starts[i - 1]! > ps) i--;
+    if (i > 0 && starts[i - 1] === ps) return i - 1;
+    if (i === starts.length) {
+      starts.push(ps);
+      e.accs.push(this.aggregator.create());
+    } else {
+      starts.splice(i, 0, ps);
+      e.accs.splice(i, 0, this.aggregator.create());
+    }
+    return i;
+  }
+
   #setTimer(e: PaneEntry, time: number): void {
     if (e.timer !== POS) this.#timers.delete(e.timer, e.key);
     e.timer = time;
@@ -178,36 +200,22 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
     this.#pendingUpdates.clear();
   }
 
-  /** Emits the window ending at `end` if any of its panes holds data. */
-  #emitWindow(e: PaneEntry, end: number, kind: WindowEmission): void {
+  /**
+   * Emits the window ending at `end` if any of its panes holds data, merging its
+   * panes from index `from` on (the caller may know where they begin).
+   */
+  #emitWindow(e: PaneEntry, end: number, kind: WindowEmission, from = 0): void {
     const start = end - this.#size;
     const agg = this.aggregator;
-    let acc: unknown;
-    let found = false;
-    const panes = e.panes;
-    if (panes.size <= this.#size / this.#pane) {
-      const starts: number[] = [];
-      for (const ps of panes.keys()) if (ps >= start && ps < end) starts.push(ps);
-      if (starts.length > 1) starts.sort((a, b) => a - b);
-      for (const ps of starts) {
-        acc = agg.merge(found ? acc : agg.create(), panes.get(ps));
-        found = true;
-      }
-    } else {
-      for (let ps = start; ps < end; ps += this.#pane) {
-        const pane = panes.get(ps);
-        if (pane === undefined) continue;
-        acc = agg.merge(found ? acc : agg.create(), pane);
-        found = true;
-      }
-    }
-    if (!found) return;
+    const { starts, accs } = e;
+    let i = from;
+    while (i < starts.length && starts[i]! < start) i++;
+    if (i >= starts.length || starts[i]! >= end) return;
+    let acc = agg.create();
+    for (; i < starts.length && starts[i]! < end; i++) acc = agg.merge(acc, accs[i]);
     if (this.#lateness > 0) e.emitted.add(end);
     const value = agg.result(acc);
-    this.collect(
-      { id: windowId(this.step, e.key, start), key: e.key, start, end, value, kind },
-      end - 1,
-    );
+    this.collect({ id: windowId(this.step, e.key, start), key: e.key, start, end, value, kind }, end - 1);
   }
 
   protected override onWatermark(watermark: number): void {
@@ -224,21 +232,32 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
    */
   #wake(e: PaneEntry, time: number): void {
     e.timer = POS;
-    const ends = new Set<number>();
-    for (const ps of e.panes.keys()) {
-      const last = this.#lastEnd(ps);
-      for (let end = this.#endAfter(ps); end <= last && end <= time; end += this.#slide) {
-        if (end > e.firedUpTo) ends.add(end);
+    const { starts, accs } = e;
+    const size = this.#size;
+    let end = this.#endAfter(e.firedUpTo > starts[0]! ? e.firedUpTo : starts[0]!);
+    let i = 0;
+    while (end <= time) {
+      while (i < starts.length && starts[i]! < end - size) i++;
+      if (i >= starts.length) break;
+      if (starts[i]! >= end) {
+        end = this.#endAfter(starts[i]!);
+        continue;
       }
+      this.#emitWindow(e, end, "final", i);
+      end += this.#slide;
     }
-    const sorted = [...ends].sort((a, b) => a - b);
-    for (const end of sorted) this.#emitWindow(e, end, "final");
     if (time > e.firedUpTo) e.firedUpTo = time;
-    for (const ps of e.panes.keys()) {
-      if (this.#lastEnd(ps) + this.#lateness <= time) e.panes.delete(ps);
+    let evict = 0;
+    while (evict < starts.length && this.#lastEnd(starts[evict]!) + this.#lateness <= time) evict++;
+    if (evict > 0) {
+      starts.splice(0, evict);
+      accs.splice(0, evict);
+      e.last = -1;
     }
-    for (const end of e.emitted) if (end + this.#lateness <= time) e.emitted.delete(end);
-    if (e.panes.size === 0) {
+    if (this.#lateness > 0) {
+      for (const done of e.emitted) if (done + this.#lateness <= time) e.emitted.delete(done);
+    }
+    if (starts.length === 0) {
       this.entries.delete(e.key);
       this.#dirty.delete(e.key);
       return;
@@ -246,14 +265,22 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
     this.#schedule(e, time);
   }
 
-  /** Sets `e`'s timer to its next window end or pane clean-up time after `after`. */
+  /**
+   * Sets `e`'s timer to its next window end after `after`, or, with allowed
+   * lateness, the clean-up time of its oldest pane if that comes first. Panes are
+   * sorted, so the first pane with a window ending after `after` decides.
+   */
   #schedule(e: PaneEntry, after: number): void {
+    const starts = e.starts;
     let next = POS;
-    for (const ps of e.panes.keys()) {
+    for (const ps of starts) {
       const last = this.#lastEnd(ps);
-      const first = this.#endAfter(Math.max(ps, after));
-      const candidate = first <= last ? first : last + this.#lateness;
-      if (candidate < next) next = candidate;
+      if (last <= after) continue;
+      next = this.#endAfter(Math.max(ps, after));
+      break;
+    }
+    if (this.#lateness > 0 && starts.length > 0) {
+      next = Math.min(next, this.#lastEnd(starts[0]!) + this.#lateness);
     }
     this.#setTimer(e, next);
   }
@@ -266,14 +293,12 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
       const e = this.entries.get(key);
       if (!e) continue;
       e.dirty = false;
-      const ends = new Set<number>();
-      for (const ps of e.panes.keys()) {
-        const last = this.#lastEnd(ps);
-        for (let end = this.#endAfter(ps); end <= last; end += this.#slide) {
-          if (end > watermark) ends.add(end);
-        }
+      const { starts } = e;
+      if (starts.length === 0) continue;
+      const lastEnd = this.#lastEnd(starts[starts.length - 1]!);
+      for (let end = this.#endAfter(Math.max(watermark, starts[0]!)); end <= lastEnd; end += this.#slide) {
+        this.#emitWindow(e, end, "early");
       }
-      for (const end of [...ends].sort((a, b) => a - b)) this.#emitWindow(e, end, "early");
     }
     this.#dirty.clear();
   }
@@ -281,7 +306,9 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
   protected snapshotEntry(e: PaneEntry): PaneEntrySnapshot {
     const agg = this.aggregator;
     const panes: [number, unknown][] = [];
-    for (const [ps, acc] of e.panes) panes.push([ps, agg.snapshot(acc)]);
+    e.starts.forEach((ps, i) => {
+      panes.push([ps, agg.snapshot(e.accs[i])]);
+    });
     return {
       panes,
       firedUpTo: Number.isFinite(e.firedUpTo) ? e.firedUpTo : null,
@@ -292,7 +319,10 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
   protected restoreEntry(key: Key, partition: number, state: unknown): void {
     const s = state as PaneEntrySnapshot;
     const e = this.createEntry(key, partition);
-    for (const [ps, acc] of s.panes) e.panes.set(ps, this.aggregator.restore(acc));
+    for (const [ps, acc] of [...s.panes].sort((a, b) => a[0] - b[0])) {
+      e.starts.push(ps);
+      e.accs.push(this.aggregator.restore(acc));
+    }
     e.firedUpTo = s.firedUpTo ?? NEG;
     for (const end of s.emitted) e.emitted.add(end);
     this.entries.set(key, e);
