@@ -118,8 +118,10 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
       const t = times[i]!;
       const ps = this.#floor(t, pane);
       const watermark = this.watermark;
-      const lastEnd = this.#lastEnd(ps);
-      if (lastEnd + lateness <= watermark) {
+      // Only a record whose pane starts before the watermark can touch a window that has ended.
+      const behind = ps < watermark;
+      const lastEnd = behind ? this.#lastEnd(ps) : POS;
+      if (behind && lastEnd + lateness <= watermark) {
         this.lateRecord(value, t, "window-closed");
         continue;
       }
@@ -135,33 +137,39 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
       if (p < 0 || e.starts[p] !== ps) {
         p = this.#paneIndex(e, ps);
         e.last = p;
-        const next = this.#endAfter(Math.max(ps, watermark));
+        const next = this.#endAfter(behind ? watermark : ps);
         if (next <= lastEnd && next < e.timer) this.#setTimer(e, next);
       }
       e.accs[p] = agg.add(e.accs[p], value, t);
-      const firstEnd = this.#endAfter(ps);
-      if (firstEnd <= watermark) {
-        // Windows past their end but within the allowed lateness are re-emitted after the
-        // batch; windows past the lateness too are closed and left alone.
-        const stillOpen = this.#endAfter(watermark - lateness);
-        // Windows that closed before this record arrived are done for this key.
-        if (stillOpen - this.#slide > e.firedUpTo) e.firedUpTo = stillOpen - this.#slide;
-        const lo = Math.max(firstEnd, stillOpen);
-        const lastDue = this.#endAfter(watermark) - this.#slide;
-        const hi = Math.min(lastEnd, lastDue);
-        if (lo <= hi) {
-          if (lo < e.lateLo) e.lateLo = lo;
-          if (hi > e.lateHi) e.lateHi = hi;
-          this.#pendingUpdates.add(key);
-          if (lastEnd + lateness < e.timer) this.#setTimer(e, lastEnd + lateness);
-        }
-      }
+      if (behind) this.#touchEnded(e, ps, lastEnd, watermark);
       if (early && !e.dirty) {
         e.dirty = true;
         this.#dirty.add(key);
       }
     }
     if (this.#pendingUpdates.size > 0) this.#emitLateUpdates();
+  }
+
+  /**
+   * A record went to pane `ps` that starts before the watermark: windows past their
+   * end but within the allowed lateness are re-emitted after the batch; windows past
+   * the lateness too are closed and left alone.
+   */
+  #touchEnded(e: PaneEntry, ps: number, lastEnd: number, watermark: number): void {
+    const firstEnd = this.#endAfter(ps);
+    if (firstEnd > watermark) return;
+    const lateness = this.#lateness;
+    const stillOpen = this.#endAfter(watermark - lateness);
+    // Windows that closed before this record arrived are done for this key.
+    if (stillOpen - this.#slide > e.firedUpTo) e.firedUpTo = stillOpen - this.#slide;
+    const lo = Math.max(firstEnd, stillOpen);
+    const lastDue = this.#endAfter(watermark) - this.#slide;
+    const hi = Math.min(lastEnd, lastDue);
+    if (lo > hi) return;
+    if (lo < e.lateLo) e.lateLo = lo;
+    if (hi > e.lateHi) e.lateHi = hi;
+    this.#pendingUpdates.add(e.key);
+    if (lastEnd + lateness < e.timer) this.#setTimer(e, lastEnd + lateness);
   }
 
   /** Index of the pane starting at `ps`, inserted (empty) in order when missing. */
