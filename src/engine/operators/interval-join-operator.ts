@@ -216,9 +216,7 @@ export class IntervalJoinOperator extends KeyedOperator<JoinEntry> {
   }
 
   #setTimer(e: JoinEntry, time: number): void {
-    if (e.timer !== POS) this.#timers.delete(e.timer, e.key);
-    e.timer = time;
-    if (time !== POS) this.#timers.add(time, e.key);
+    e.timer = this.#timers.move(e.key, e.timer, time);
   }
 
   readonly #collectDue = (_time: number, key: Key): void => {

@@ -277,9 +277,7 @@ export class SessionWindowOperator extends KeyedOperator<SessionEntry> {
   }
 
   #setTimer(e: SessionEntry, time: number): void {
-    if (e.timer !== POS) this.#timers.delete(e.timer, e.key);
-    e.timer = time;
-    if (time !== POS) this.#timers.add(time, e.key);
+    e.timer = this.#timers.move(e.key, e.timer, time);
   }
 
   readonly #collectDue = (_time: number, key: Key): void => {

@@ -189,9 +189,7 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
   }
 
   #setTimer(e: PaneEntry, time: number): void {
-    if (e.timer !== POS) this.#timers.delete(e.timer, e.key);
-    e.timer = time;
-    if (time !== POS) this.#timers.add(time, e.key);
+    e.timer = this.#timers.move(e.key, e.timer, time);
   }
 
   #emitLateUpdates(): void {
@@ -223,7 +221,10 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
     for (; i < starts.length && starts[i]! < end; i++) acc = agg.merge(acc, accs[i]);
     if (this.#lateness > 0) e.emitted.add(end);
     const value = agg.result(acc);
-    this.collect({ id: windowId(this.step, e.key, start), key: e.key, start, end, value, kind }, end - 1);
+    this.collect(
+      { id: windowId(this.step, e.key, start), key: e.key, start, end, value, kind },
+      end - 1,
+    );
   }
 
   protected override onWatermark(watermark: number): void {
@@ -304,7 +305,11 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
       const { starts } = e;
       if (starts.length === 0) continue;
       const lastEnd = this.#lastEnd(starts[starts.length - 1]!);
-      for (let end = this.#endAfter(Math.max(watermark, starts[0]!)); end <= lastEnd; end += this.#slide) {
+      for (
+        let end = this.#endAfter(Math.max(watermark, starts[0]!));
+        end <= lastEnd;
+        end += this.#slide
+      ) {
         this.#emitWindow(e, end, "early");
       }
     }

@@ -53,6 +53,18 @@ export class TimerQueue {
   }
 
   /**
+   * Moves `key`'s single timer from `from` to `to` (either may be +∞ for "none") and
+   * returns `to`: the pattern of operators that keep one pending timer per key.
+   */
+  move(key: Key, from: number, to: number): number {
+    if (from !== to) {
+      if (from !== Number.POSITIVE_INFINITY) this.delete(from, key);
+      if (to !== Number.POSITIVE_INFINITY) this.add(to, key);
+    }
+    return to;
+  }
+
+  /**
    * Removes and hands over, in time order, every timer with time ≤ `limit`.
    * Timers added by `fire` callbacks at times ≤ `limit` fire in the same call.
    */
