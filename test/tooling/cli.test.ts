@@ -63,4 +63,19 @@ describe("millstream command line", () => {
     assert.equal(viaFlag.code, 0);
     assert.equal(viaFlag.stdout, viaHelp.stdout);
   });
+  test("example prints one window per sensor and names the late reading", () => {
+    const { code, stdout, stderr } = millstream("example", "--duration", "20");
+    assert.equal(code, 0, stderr);
+    const rows = stdout.split("\n").filter((line) => /^\d\d:\d\d:\d\d {2}oven-\d/.test(line));
+    // 20 s of readings in 10 s windows, 3 sensors: 6 windows.
+    assert.equal(rows.length, 6);
+    assert.match(rows[0]!, /^06:00:00 {2}oven-1 +10 +180\.\d/);
+    assert.match(stdout, /^late: +oven-2 +reading at 06:00:03 arrived after the watermark/m);
+  });
+
+  test("example rejects a window that is not a positive whole number", () => {
+    const { code, stderr } = millstream("example", "--window", "0");
+    assert.equal(code, 2);
+    assert.match(stderr, /--window expects a positive whole number of seconds, got "0"/);
+  });
 });
