@@ -3,6 +3,17 @@
  */
 export * from "./aggregate/index.js";
 export { type Batch, MIXED_CHANNEL } from "./batch.js";
+export type { JobSnapshot } from "./checkpoint/checkpoint-codec.js";
+export type {
+  CheckpointData,
+  CheckpointStore,
+  PositionRow,
+  SharedRow,
+  SinkProgressRow,
+  StateRow,
+  StoredCheckpoint,
+} from "./checkpoint/checkpoint-store.js";
+export { MemoryCheckpointStore } from "./checkpoint/memory-checkpoint-store.js";
 export { type Clock, ManualClock, systemClock } from "./clock.js";
 export {
   JobStateError,
@@ -21,9 +32,9 @@ export {
 } from "./output-tag.js";
 export { murmur3String as hashString } from "./hash/murmur3.js";
 export { DEFAULT_PARTITIONS, type Key, partitionOf } from "./partition.js";
-export type { JobProgress, JobSnapshot, JobState } from "./runtime/job.js";
+export type { CheckpointProgress, JobProgress, JobState } from "./runtime/job.js";
 export { Job } from "./runtime/job.js";
-export type { StepSnapshot } from "./runtime/operator.js";
+export type { KeyDelta, StepDelta, StepSnapshot } from "./runtime/operator.js";
 export type { Sink, SinkContext, SinkWriter } from "./sink.js";
 export type { Source, SourceContext, SourcePoll, SourceReader } from "./source.js";
 export type {
@@ -42,7 +53,7 @@ export {
   type ValueStateDescriptor,
   valueState,
 } from "./state/state-descriptor.js";
-export { Dataflow, dataflow, type RunOptions } from "./stream/dataflow.js";
+export { type CheckpointOptions, Dataflow, dataflow, type RunOptions } from "./stream/dataflow.js";
 export { KeyedStream, LateAwareStream, SinkStep, Stream, source } from "./stream/stream.js";
 export type { WatermarkOptions } from "./time/watermark-options.js";
 export type { WindowEmission, WindowOptions, WindowResult } from "./window/window-result.js";

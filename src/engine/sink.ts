@@ -6,6 +6,13 @@ import type { Batch } from "./batch.js";
 /** What the runtime tells a sink when it opens it. */
 export interface SinkContext {
   readonly step: string;
+  /**
+   * When the job resumes from a checkpoint: that checkpoint's id and the progress
+   * this sink returned from `prepareCommit` for it. The sink must make the writes
+   * that checkpoint covers visible (if a crash came between the checkpoint's commit
+   * and `commit`) and discard anything written after it, which will be replayed.
+   */
+  readonly restored?: { readonly checkpointId: number; readonly progress: unknown };
 }
 
 /**
@@ -18,6 +25,20 @@ export interface SinkWriter<T> {
   write(batch: Batch<T>): void;
   readonly needsFlush?: boolean;
   flush(): Promise<void>;
+  /**
+   * Checkpoint barrier: everything written so far belongs to checkpoint
+   * `checkpointId`. Make it durable but not yet visible (a transactional sink) or
+   * write it idempotently (an upserting sink), and return what is needed to publish
+   * it after a crash (JSON-serialisable). The dataflow is paused while this runs:
+   * keep it short. Sinks without it are flushed instead (at-least-once unless their
+   * writes are idempotent by record id).
+   */
+  prepareCommit?(checkpointId: number): Promise<unknown>;
+  /**
+   * The checkpoint covering the prepared writes is committed: publish them.
+   * Idempotent: after a crash it may run again (from `SinkContext.restored`).
+   */
+  commit?(checkpointId: number, progress: unknown): Promise<void>;
   close(): Promise<void>;
 }
 

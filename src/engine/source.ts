@@ -7,7 +7,11 @@
 export interface SourceContext {
   /** The step name of the source in its dataflow. */
   readonly step: string;
-  /** Positions to resume from, as returned earlier by `positions()`; empty on a fresh start. */
+  /**
+   * Positions to resume from, as returned earlier by `positions()` and stored in
+   * the checkpoint being restored; absent on a fresh start. A replayable source
+   * seeks to them; a partition without a position starts from the beginning.
+   */
   readonly resumeFrom?: ReadonlyMap<number, unknown>;
 }
 
@@ -48,6 +52,13 @@ export interface SourceReader<T> {
    * Omitted by sources that cannot replay.
    */
   positions?(): Map<number, unknown>;
+  /**
+   * A checkpoint holding `positions` (as returned by `positions()`) is committed:
+   * the broker may forget everything before them (acknowledge, commit offsets).
+   * Never called for records that a committed checkpoint does not cover, so a
+   * crash replays them.
+   */
+  acknowledge?(positions: ReadonlyMap<number, unknown>): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -119,6 +119,7 @@ export class IntervalJoinOperator extends KeyedOperator<JoinEntry> {
 
   protected createEntry(key: Key, partition: number): JoinEntry {
     return {
+      changed: false,
       key,
       partition,
       left: { times: [], values: [] },
@@ -272,12 +273,12 @@ export class IntervalJoinOperator extends KeyedOperator<JoinEntry> {
 
   protected restoreEntry(key: Key, partition: number, state: unknown): void {
     const s = state as Partial<JoinEntrySnapshot> | null;
-    const old = this.entries.get(key);
+    const old = this.entries.peek(key);
     if (old !== undefined) this.#setTimer(old, POS);
     const e = this.createEntry(key, partition);
     this.#restoreBuffer(e.left, s?.left, key);
     this.#restoreBuffer(e.right, s?.right, key);
-    this.entries.set(key, e);
+    this.entries.restore(key, e);
   }
 
   #restoreBuffer(into: Buffer, from: BufferSnapshot | undefined, key: Key): void {

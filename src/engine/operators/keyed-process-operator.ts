@@ -106,7 +106,13 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
   }
 
   protected createEntry(key: Key, partition: number): ProcessEntry {
-    return { key, partition, slots: [], timers: 0 };
+    return {
+      changed: false,
+      key,
+      partition,
+      slots: [],
+      timers: 0,
+    };
   }
 
   protected processBatch(batch: Batch<unknown>): void {
@@ -329,7 +335,7 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
     }
   }
 
-  override snapshotState(): StepSnapshot {
+  protected override beginSnapshot(): void {
     this.#timersByKey = new Map();
     for (const [queue, field] of [
       [this.#eventTimers, "eventTimers"],
@@ -344,9 +350,10 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
         t[field].push(time);
       }
     }
-    const snapshot = super.snapshotState();
+  }
+
+  protected override endSnapshot(): void {
     this.#timersByKey = null;
-    return snapshot;
   }
 
   #timersByKey: Map<Key, { eventTimers: number[]; processingTimers: number[] }> | null = null;
@@ -385,6 +392,6 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
     }
     for (const t of s.eventTimers) if (this.#eventTimers.add(t, key)) e.timers++;
     for (const t of s.processingTimers) if (this.#processingTimers.add(t, key)) e.timers++;
-    this.entries.set(key, e);
+    this.entries.restore(key, e);
   }
 }

@@ -133,7 +133,13 @@ export class SessionWindowOperator extends KeyedOperator<SessionEntry> {
   }
 
   protected createEntry(key: Key, partition: number): SessionEntry {
-    return { key, partition, sessions: [], timer: POS };
+    return {
+      changed: false,
+      key,
+      partition,
+      sessions: [],
+      timer: POS,
+    };
   }
 
   protected processBatch(batch: Batch<unknown>): void {
@@ -390,7 +396,7 @@ export class SessionWindowOperator extends KeyedOperator<SessionEntry> {
         `step "${this.step}": session state of key ${key} has no sessions array`,
       );
     }
-    const old = this.entries.get(key);
+    const old = this.entries.peek(key);
     if (old !== undefined) this.#setTimer(old, POS);
     const e = this.createEntry(key, partition);
     const gap = this.#gap;
@@ -412,7 +418,7 @@ export class SessionWindowOperator extends KeyedOperator<SessionEntry> {
       if (s.dirty === true) dirty = true;
     }
     e.sessions.sort((a, b) => a.start - b.start);
-    this.entries.set(key, e);
+    this.entries.restore(key, e);
     if (dirty) this.#dirty.add(key);
     else this.#dirty.delete(key);
   }

@@ -91,6 +91,7 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
 
   protected createEntry(key: Key, partition: number): PaneEntry {
     return {
+      changed: false,
       key,
       partition,
       starts: [],
@@ -338,7 +339,7 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
     }
     e.firedUpTo = s.firedUpTo ?? NEG;
     for (const end of s.emitted) e.emitted.add(end);
-    this.entries.set(key, e);
+    this.entries.restore(key, e);
   }
 
   override restoreState(snapshot: StepSnapshot): void {

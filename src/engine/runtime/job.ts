@@ -1,27 +1,59 @@
 /**
  * A running dataflow. Each source is pumped by its own async loop; a batch is
  * pushed through the operators synchronously, so operators never see concurrent
- * calls and state between two pushes is always consistent (which is what makes
- * snapshots cheap). Processing-time ticks run between polls and on an interval.
+ * calls and state between two pushes is always consistent. A checkpoint is taken
+ * between two pushes — which is where an in-band barrier from every source would
+ * meet — while a gate holds the pumps back: every operator hands over what changed
+ * since the last checkpoint, sinks prepare their writes, the gate opens, and then,
+ * while the dataflow goes on, the store commits everything in one transaction,
+ * sinks publish, and sources acknowledge upstream.
  */
-import { systemClock, type Clock } from "../clock.js";
+import {
+  deltaRows,
+  type JobSnapshot,
+  snapshotFromCheckpoint,
+} from "../checkpoint/checkpoint-codec.js";
+import type {
+  CheckpointData,
+  PositionRow,
+  SharedRow,
+  SinkProgressRow,
+  StateRow,
+} from "../checkpoint/checkpoint-store.js";
+import { type Clock, systemClock } from "../clock.js";
 import { JobStateError, StepFailedError } from "../errors.js";
 import type { StepProgress } from "../metrics/step-metrics.js";
 import { DEFAULT_PARTITIONS } from "../partition.js";
 import type { SinkWriter } from "../sink.js";
-import type { SourceReader } from "../source.js";
+import type { SourcePoll, SourceReader } from "../source.js";
 import { type CompiledGraph, type CompiledSource, compileGraph } from "../stream/compile-graph.js";
 import type { RunOptions } from "../stream/dataflow.js";
 import type { SinkStep } from "../stream/stream.js";
 import type { StepSnapshot } from "./operator.js";
 
-/** State of every step and position of every source partition, between two batches. */
-export interface JobSnapshot {
-  readonly steps: ReadonlyMap<string, StepSnapshot>;
-  readonly sources: ReadonlyMap<string, ReadonlyMap<number, unknown>>;
-}
+export type { JobSnapshot } from "../checkpoint/checkpoint-codec.js";
 
 export type JobState = "created" | "running" | "stopping" | "finished" | "failed";
+
+/** Checkpoint metrics of a job. */
+export interface CheckpointProgress {
+  readonly completed: number;
+  readonly failed: number;
+  /** Id of the last completed checkpoint (or the one restored from). */
+  readonly lastId: number | null;
+  /** Processing time when the last checkpoint completed. */
+  readonly lastCompletedAt: number | null;
+  /** Time since then, in ms. */
+  readonly ageMs: number | null;
+  /** From barrier to acknowledgement, in ms. */
+  readonly lastDurationMs: number | null;
+  /** How long the dataflow was held at the barrier, in ms. */
+  readonly lastPauseMs: number | null;
+  /** JSON bytes of keyed state written by the last checkpoint. */
+  readonly lastBytes: number | null;
+  /** Keys written or deleted by the last checkpoint. */
+  readonly lastKeys: number | null;
+}
 
 /** The progress of a whole job, like Spark's `lastProgress`. */
 export interface JobProgress {
@@ -34,6 +66,7 @@ export interface JobProgress {
   /** Records read from all sources. */
   readonly recordsIn: number;
   readonly steps: readonly StepProgress[];
+  readonly checkpoints: CheckpointProgress;
 }
 
 interface RunningSource {
@@ -42,15 +75,39 @@ interface RunningSource {
   readonly firstChannel: number;
 }
 
+interface RunningSink {
+  readonly name: string;
+  readonly writer: SinkWriter<unknown>;
+}
+
 export class Job {
   readonly #graph: CompiledGraph;
   readonly #clock: Clock;
   readonly #partitions: number;
   readonly #tickInterval: number;
-  readonly #restore: RunOptions["restore"];
+  readonly #checkpointInterval: number;
+  readonly #options: RunOptions;
   #state: JobState = "created";
+  #failure: unknown = null;
   #sources: RunningSource[] = [];
-  #writers: SinkWriter<unknown>[] = [];
+  #sinks: RunningSink[] = [];
+  #checkpointId = 0;
+  #lastCheckpointStart = 0;
+  #checkpointing: Promise<void> | null = null;
+  #checkpointDue = false;
+  #gate: Promise<void> | null = null;
+  /** Sink flushes, prepares and commits, one after another: a writer never sees two at once. */
+  #sinkChain: Promise<unknown> = Promise.resolve();
+  #cp = {
+    completed: 0,
+    failed: 0,
+    lastId: null as number | null,
+    lastCompletedAt: null as number | null,
+    lastDurationMs: null as number | null,
+    lastPauseMs: null as number | null,
+    lastBytes: null as number | null,
+    lastKeys: null as number | null,
+  };
 
   constructor(
     readonly name: string,
@@ -64,14 +121,23 @@ export class Job {
       throw new RangeError(`partitions must be a positive integer, got ${this.#partitions}`);
     }
     this.#tickInterval = options.tickInterval ?? 100;
-    this.#restore = options.restore;
+    this.#checkpointInterval = options.checkpoint?.interval ?? 5000;
+    if (!(this.#checkpointInterval > 0)) {
+      throw new RangeError(`checkpoint.interval must be > 0 ms, got ${this.#checkpointInterval}`);
+    }
+    this.#options = options;
   }
 
   get state(): JobState {
     return this.#state;
   }
 
-  /** Runs until every source has ended, or `stop()` was called. Rejects if a step fails. */
+  /**
+   * Runs until every source has ended, or `stop()` was called, then takes a final
+   * checkpoint and closes sources and sinks. With a checkpoint store, it first
+   * resumes from the store's latest checkpoint of this job. Rejects if a step or a
+   * checkpoint fails.
+   */
   async run(): Promise<void> {
     if (this.#state !== "created")
       throw new JobStateError(`job "${this.name}" was already started`);
@@ -80,10 +146,14 @@ export class Job {
     for (const op of this.#graph.operators) op.open(context);
     let ticker: ReturnType<typeof setInterval> | undefined;
     try {
-      await this.#openAll();
+      await this.#openAll(await this.#restorePoint());
+      this.#lastCheckpointStart = this.#clock.now();
       if (this.#tickInterval > 0) ticker = setInterval(() => this.#tick(), this.#tickInterval);
       await Promise.all(this.#sources.map((s) => this.#pump(s)));
-      await Promise.all(this.#writers.map((w) => w.flush()));
+      if (this.#failure !== null) throw this.#failure;
+      while (this.#checkpointing !== null) await this.#checkpointing;
+      if (this.#failure !== null) throw this.#failure;
+      await this.#checkpoint();
       this.#state = "finished";
     } catch (error) {
       this.#state = "failed";
@@ -94,7 +164,11 @@ export class Job {
     }
   }
 
-  /** Stops reading: sources are not polled again; sinks are flushed and closed. Windows do not fire. */
+  /**
+   * Graceful stop: sources are not polled again, the batch in flight finishes, a
+   * final checkpoint is taken, sinks are closed; `run()` then resolves. Windows
+   * that have not closed do not fire: they resume from the checkpoint.
+   */
   stop(): void {
     if (this.#state === "running") this.#state = "stopping";
   }
@@ -120,26 +194,49 @@ export class Job {
     for (const s of this.#graph.sinks) watermark = Math.min(watermark, s.operator.watermark);
     let recordsIn = 0;
     for (const s of this.#graph.sources) recordsIn += s.operator.metrics.recordsIn;
+    const now = this.#clock.now();
+    const cp = this.#cp;
     return {
       name: this.name,
       state: this.#state,
-      timestamp: this.#clock.now(),
+      timestamp: now,
       watermark: Number.isFinite(watermark) || watermark > 0 ? watermark : null,
       recordsIn,
       steps,
+      checkpoints: { ...cp, ageMs: cp.lastCompletedAt === null ? null : now - cp.lastCompletedAt },
     };
   }
 
-  async #openAll(): Promise<void> {
+  async #restorePoint(): Promise<JobSnapshot | undefined> {
+    if (this.#options.restore) return this.#options.restore;
+    const store = this.#options.checkpoint?.store;
+    if (!store) return undefined;
+    const stored = await store.latest(this.name);
+    return stored ? snapshotFromCheckpoint(stored) : undefined;
+  }
+
+  async #openAll(restore: JobSnapshot | undefined): Promise<void> {
+    const restoredId = restore?.checkpointId;
+    if (restoredId !== undefined) {
+      this.#checkpointId = restoredId;
+      this.#cp.lastId = restoredId;
+    }
     for (const s of this.#graph.sinks) {
-      const writer = await s.sink.open({ step: s.name });
+      const writer = await s.sink.open(
+        restoredId === undefined
+          ? { step: s.name }
+          : {
+              step: s.name,
+              restored: { checkpointId: restoredId, progress: restore?.sinks?.get(s.name) },
+            },
+      );
       s.operator.writer = writer;
-      this.#writers.push(writer);
+      this.#sinks.push({ name: s.name, writer });
     }
     let channel = 0;
     const channelsOf = new Map<string, number[]>();
     for (const compiled of this.#graph.sources) {
-      const resumeFrom = this.#restore?.sources.get(compiled.name);
+      const resumeFrom = restore?.sources.get(compiled.name);
       const reader = await compiled.source.open(
         resumeFrom ? { step: compiled.name, resumeFrom } : { step: compiled.name },
       );
@@ -152,9 +249,9 @@ export class Job {
     for (const [op, names] of this.#graph.eventTimeSources) {
       op.registerChannels(names.flatMap((n) => channelsOf.get(n) ?? []));
     }
-    if (this.#restore) {
+    if (restore) {
       for (const op of this.#graph.operators) {
-        const s = this.#restore.steps.get(op.step);
+        const s = restore.steps.get(op.step);
         if (s !== undefined) op.restoreState(s);
       }
     }
@@ -163,12 +260,16 @@ export class Job {
   async #pump(s: RunningSource): Promise<void> {
     const op = s.compiled.operator;
     while (this.#state === "running") {
-      let poll: Awaited<ReturnType<SourceReader<unknown>["poll"]>>;
+      // A checkpoint came due while another was committing: take it before reading on,
+      // so no more than one interval of input separates two checkpoints.
+      while (this.#checkpointDue && this.#checkpointing !== null) await this.#checkpointing;
+      let poll: SourcePoll<unknown>;
       try {
         poll = await s.reader.poll();
       } catch (error) {
         throw new StepFailedError(s.compiled.name, "source failed while polling", { cause: error });
       }
+      while (this.#gate !== null) await this.#gate;
       if (this.#state !== "running") break;
       if (poll.kind === "batch") {
         const n = poll.values.length;
@@ -188,19 +289,149 @@ export class Job {
         return;
       }
       this.#tick();
-      for (const w of this.#writers) if (w.needsFlush) await w.flush();
+      while (this.#gate !== null) await this.#gate;
+      if (this.#sinks.some(({ writer }) => writer.needsFlush)) {
+        await this.#serially(() =>
+          Promise.all(
+            this.#sinks.map(({ writer }) => (writer.needsFlush ? writer.flush() : undefined)),
+          ),
+        );
+      }
     }
   }
 
   #tick(): void {
     const now = this.#clock.now();
     for (const op of this.#graph.operators) op.tick(now);
+    if (this.#state === "running" && now - this.#lastCheckpointStart >= this.#checkpointInterval) {
+      this.#startCheckpoint();
+    }
+  }
+
+  /**
+   * Starts a checkpoint now, or right after the one in flight (checkpoints never
+   * overlap). Runs between two pushes: from a tick, or from the microtask that
+   * ends the previous checkpoint.
+   */
+  #startCheckpoint(): void {
+    if (this.#checkpointing !== null) {
+      this.#checkpointDue = true;
+      return;
+    }
+    this.#checkpointDue = false;
+    this.#checkpointing = this.#checkpoint()
+      .catch((error: unknown) => {
+        this.#failure = error;
+        this.#state = "failed";
+      })
+      .finally(() => {
+        this.#checkpointing = null;
+        if (this.#checkpointDue && this.#state === "running") this.#startCheckpoint();
+      });
+  }
+
+  /**
+   * One checkpoint. Without a store, sinks still prepare and publish their writes
+   * (and sources acknowledge), but no state is written.
+   */
+  async #checkpoint(): Promise<void> {
+    const started = performance.now();
+    this.#lastCheckpointStart = this.#clock.now();
+    const store = this.#options.checkpoint?.store;
+    const id = ++this.#checkpointId;
+    let release!: () => void;
+    this.#gate = new Promise((resolve) => {
+      release = resolve;
+    });
+    const rows: StateRow[] = [];
+    const shared: SharedRow[] = [];
+    const positions: PositionRow[] = [];
+    const sinks: SinkProgressRow[] = [];
+    const acks: [SourceReader<unknown>, Map<number, unknown>][] = [];
+    const progress: unknown[] = [];
+    let bytes = 0;
+    let pauseMs: number;
+    try {
+      if (store) {
+        for (const op of this.#graph.operators) {
+          const delta = op.snapshotDelta();
+          if (delta === undefined) continue;
+          bytes += deltaRows(op.step, delta, rows);
+          if (delta.shared !== undefined)
+            shared.push({ step: op.step, state: JSON.stringify(delta.shared) });
+        }
+      }
+      for (const s of this.#sources) {
+        const at = s.reader.positions?.();
+        if (!at) continue;
+        acks.push([s.reader, at]);
+        for (const [partition, position] of at) {
+          positions.push({ step: s.compiled.name, partition, position: JSON.stringify(position) });
+        }
+      }
+      const prepared = await this.#serially(() =>
+        Promise.all(
+          this.#sinks.map(({ writer }) =>
+            writer.prepareCommit ? writer.prepareCommit(id) : writer.flush().then(() => undefined),
+          ),
+        ),
+      );
+      this.#sinks.forEach(({ name }, i) => {
+        progress.push(prepared[i]);
+        if (prepared[i] !== undefined)
+          sinks.push({ step: name, progress: JSON.stringify(prepared[i]) });
+      });
+    } catch (error) {
+      this.#cp.failed++;
+      throw new StepFailedError(this.name, `checkpoint ${id} failed at the barrier`, {
+        cause: error,
+      });
+    } finally {
+      this.#gate = null;
+      release();
+      pauseMs = performance.now() - started;
+    }
+    try {
+      if (store) {
+        const data: CheckpointData = {
+          job: this.name,
+          id,
+          createdAt: this.#clock.now(),
+          rows,
+          shared,
+          positions,
+          sinks,
+        };
+        await store.commit(data);
+      }
+      await this.#serially(() =>
+        Promise.all(this.#sinks.map(({ writer }, i) => writer.commit?.(id, progress[i]))),
+      );
+      await Promise.all(acks.map(([reader, at]) => reader.acknowledge?.(at) ?? Promise.resolve()));
+    } catch (error) {
+      this.#cp.failed++;
+      throw new StepFailedError(this.name, `checkpoint ${id} failed to commit`, { cause: error });
+    }
+    const cp = this.#cp;
+    cp.completed++;
+    cp.lastId = id;
+    cp.lastCompletedAt = this.#clock.now();
+    cp.lastDurationMs = performance.now() - started;
+    cp.lastPauseMs = pauseMs;
+    cp.lastBytes = bytes;
+    cp.lastKeys = rows.length;
+  }
+
+  #serially<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#sinkChain.then(work);
+    this.#sinkChain = next.catch(() => undefined);
+    return next;
   }
 
   async #closeAll(): Promise<void> {
     const closing: Promise<void>[] = [];
     for (const s of this.#sources) closing.push(s.reader.close());
-    for (const w of this.#writers) closing.push(w.close());
+    for (const { writer } of this.#sinks) closing.push(writer.close());
     const results = await Promise.allSettled(closing);
     const failed = results.find((r) => r.status === "rejected");
     if (failed && this.#state !== "failed") {

@@ -4,13 +4,10 @@
  * restored on its own.
  */
 import { type Key, partitionOf } from "../partition.js";
-import { Operator, type StepSnapshot } from "./operator.js";
+import { type KeyEntry, KeyedEntries } from "./keyed-entries.js";
+import { type KeyDelta, Operator, type StepDelta, type StepSnapshot } from "./operator.js";
 
-/** What every key's entry holds. */
-export interface KeyEntry {
-  readonly key: Key;
-  readonly partition: number;
-}
+export type { KeyEntry } from "./keyed-entries.js";
 
 /** One key's state in a snapshot. */
 export interface KeySnapshot {
@@ -19,7 +16,7 @@ export interface KeySnapshot {
 }
 
 export abstract class KeyedOperator<E extends KeyEntry> extends Operator {
-  protected readonly entries = new Map<Key, E>();
+  protected readonly entries = new KeyedEntries<E>();
 
   constructor(
     step: string,
@@ -45,8 +42,26 @@ export abstract class KeyedOperator<E extends KeyEntry> extends Operator {
   /** Rebuilds an entry (and its timers) from `snapshotEntry`'s output. */
   protected abstract restoreEntry(key: Key, partition: number, state: unknown): void;
 
+  /** Called before `snapshotEntry` runs for a set of entries, and after. */
+  protected beginSnapshot(): void {}
+  protected endSnapshot(): void {}
+
+  override snapshotDelta(): StepDelta {
+    const { changed, deleted } = this.entries.takeChanges();
+    const keys: KeyDelta[] = [];
+    this.beginSnapshot();
+    for (const e of changed)
+      keys.push({ partition: e.partition, key: e.key, state: this.snapshotEntry(e) });
+    this.endSnapshot();
+    for (const key of deleted) {
+      keys.push({ partition: partitionOf(key, this.context.partitions), key, state: null });
+    }
+    return { keys, shared: this.snapshotShared() };
+  }
+
   override snapshotState(): StepSnapshot {
     const partitions = new Map<number, KeySnapshot[]>();
+    this.beginSnapshot();
     for (const e of this.entries.values()) {
       let list = partitions.get(e.partition);
       if (!list) {
@@ -55,6 +70,7 @@ export abstract class KeyedOperator<E extends KeyEntry> extends Operator {
       }
       list.push({ key: e.key, state: this.snapshotEntry(e) });
     }
+    this.endSnapshot();
     return { partitions, shared: this.snapshotShared() };
   }
 

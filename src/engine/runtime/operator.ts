@@ -9,6 +9,7 @@ import { type Batch, MIXED_CHANNEL } from "../batch.js";
 import type { Clock } from "../clock.js";
 import { DEAD_LETTERS, type DeadLetter, type LateReason, type LateRecord } from "../output-tag.js";
 import { StepMetrics, type StepProgress } from "../metrics/step-metrics.js";
+import type { Key } from "../partition.js";
 
 /** A connection from an operator's output to an input of another. */
 export interface Edge {
@@ -26,6 +27,19 @@ export interface OperatorContext {
 /** State of one step: keyed state per partition, plus state that belongs to no key. */
 export interface StepSnapshot {
   readonly partitions: ReadonlyMap<number, unknown>;
+  readonly shared?: unknown;
+}
+
+/** One key's state in a checkpoint delta; `state: null` means the key has no state any more. */
+export interface KeyDelta {
+  readonly partition: number;
+  readonly key: Key;
+  readonly state: unknown;
+}
+
+/** What changed in a step since its previous delta, plus its shared state in full. */
+export interface StepDelta {
+  readonly keys: readonly KeyDelta[];
   readonly shared?: unknown;
 }
 
@@ -105,6 +119,23 @@ export abstract class Operator {
   /** Keyed state and shared state of this step, or `undefined` when it keeps none. */
   snapshotState(): StepSnapshot | undefined {
     return undefined;
+  }
+
+  /**
+   * What changed since the previous call (or since the start, or the restore): the
+   * keys to write and the keys to delete, and the shared state in full. This is
+   * what incremental checkpoints are made of.
+   */
+  snapshotDelta(): StepDelta | undefined {
+    const full = this.snapshotState();
+    if (full === undefined) return undefined;
+    const keys: KeyDelta[] = [];
+    for (const [partition, list] of full.partitions) {
+      for (const { key, state } of list as { key: Key; state: unknown }[]) {
+        keys.push({ partition, key, state });
+      }
+    }
+    return { keys, shared: full.shared };
   }
 
   /** Restores what `snapshotState` returned (possibly only some partitions). */

@@ -1,6 +1,7 @@
 /**
  * A complete dataflow definition and how to run it.
  */
+import type { CheckpointStore } from "../checkpoint/checkpoint-store.js";
 import type { Clock } from "../clock.js";
 import { Job, type JobSnapshot } from "../runtime/job.js";
 import type { SinkStep } from "./stream.js";
@@ -17,8 +18,25 @@ export interface RunOptions {
    * together with a `ManualClock` makes tests deterministic. Default 100.
    */
   readonly tickInterval?: number;
-  /** State and source positions to resume from. */
+  /**
+   * State and source positions to resume from. Default: the checkpoint store's
+   * latest checkpoint of this dataflow, if there is one.
+   */
   readonly restore?: JobSnapshot;
+  /** Checkpointing: where (`store`) and how often (`interval` ms, default 5000). */
+  readonly checkpoint?: CheckpointOptions;
+}
+
+/**
+ * How a job checkpoints. Every `interval` ms, at the end of input and on a
+ * graceful stop, the job takes a checkpoint: with a `store`, state, source
+ * positions and sink progress are committed there (the dataflow's name keys them)
+ * and a later run resumes from the latest one; without, sinks still publish their
+ * prepared writes at each checkpoint but nothing is restorable.
+ */
+export interface CheckpointOptions {
+  readonly store?: CheckpointStore;
+  readonly interval?: number;
 }
 
 /** A named set of branches, each ending in a sink. Immutable; can be run many times. */

@@ -1,0 +1,88 @@
+/**
+ * The checkpoint store contract. A checkpoint is the state of every step, the
+ * position of every source partition and the progress of every sink, committed
+ * atomically. Checkpoints are incremental: each holds only the keys that changed
+ * since the previous one (and tombstones for keys that went away), so 50,000
+ * sensors' state is not rewritten every interval.
+ *
+ * Implementations live with the I/O (SQLite, PostgreSQL); the engine only speaks
+ * this interface. `MemoryCheckpointStore` is the reference implementation.
+ */
+
+/** One key's state in one step, serialised. `state: null` is a tombstone. */
+export interface StateRow {
+  readonly step: string;
+  readonly partition: number;
+  /** The key, JSON-encoded (so `1` and `"1"` stay distinct). */
+  readonly key: string;
+  /** The key's state as JSON, or `null` when the key has no state any more. */
+  readonly state: string | null;
+}
+
+/** State of a step that belongs to no key (its watermark, source channels, …), as JSON. */
+export interface SharedRow {
+  readonly step: string;
+  readonly state: string;
+}
+
+/** Where a source partition resumes, as JSON. */
+export interface PositionRow {
+  readonly step: string;
+  readonly partition: number;
+  readonly position: string;
+}
+
+/** What a sink needs to finish (or roll back) the writes a checkpoint covers, as JSON. */
+export interface SinkProgressRow {
+  readonly step: string;
+  readonly progress: string;
+}
+
+/** What one checkpoint commits. */
+export interface CheckpointData {
+  readonly job: string;
+  /** Increasing from 1 within a job; the next id is one more than the latest committed. */
+  readonly id: number;
+  /** Processing time when the checkpoint was taken (epoch ms). */
+  readonly createdAt: number;
+  /** Keyed state changed since checkpoint `id - 1` (upserts and tombstones). */
+  readonly rows: readonly StateRow[];
+  /** Every step's shared state, in full. */
+  readonly shared: readonly SharedRow[];
+  /** Every source partition's position, in full. */
+  readonly positions: readonly PositionRow[];
+  /** Every sink's progress, in full. */
+  readonly sinks: readonly SinkProgressRow[];
+}
+
+/** A checkpoint read back: keyed state in full as of that checkpoint, without tombstones. */
+export interface StoredCheckpoint {
+  readonly job: string;
+  readonly id: number;
+  readonly createdAt: number;
+  readonly rows: readonly StateRow[];
+  readonly shared: readonly SharedRow[];
+  readonly positions: readonly PositionRow[];
+  readonly sinks: readonly SinkProgressRow[];
+}
+
+/**
+ * Durable storage of checkpoints.
+ *
+ * - `commit` is atomic: after it resolves the checkpoint is durable; if it rejects
+ *   or the process dies during it, the store is as before (no part of it is ever
+ *   read back). Ids must increase by one; committing an id that is not the latest
+ *   plus one rejects (two processes writing one job's checkpoints is a bug).
+ * - `latest` returns the most recent complete, intact checkpoint of a job, with the
+ *   keyed state in full, or `null` when the job has none. A checkpoint whose
+ *   content does not match the checksum recorded at commit is skipped with a
+ *   warning naming it, and the one before it is returned. Stores keep at least the
+ *   last two checkpoints restorable for that reason, and may drop older versions.
+ * - `close` releases connections; the store is not used after it.
+ */
+export interface CheckpointStore {
+  readonly description: string;
+  commit(data: CheckpointData): Promise<void>;
+  latest(job: string): Promise<StoredCheckpoint | null>;
+  close(): Promise<void>;
+}
