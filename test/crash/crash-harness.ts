@@ -49,7 +49,8 @@ function readOutput(directory: string): Map<string, string[]> {
     if (existsSync(dir)) {
       for (const name of readdirSync(dir).sort()) {
         if (name.startsWith(".") || !name.endsWith(".jsonl")) continue;
-        for (const line of readFileSync(path.join(dir, name), "utf8").split("\n")) if (line) lines.push(line);
+        for (const line of readFileSync(path.join(dir, name), "utf8").split("\n"))
+          if (line) lines.push(line);
       }
     }
     bySink.set(sink, lines);
@@ -134,7 +135,11 @@ export interface CrashReport extends Comparison {
   readonly seconds: number;
 }
 
-function start(args: string[]): { child: ChildProcess; running: Promise<void>; exited: Promise<number | null> } {
+function start(args: string[]): {
+  child: ChildProcess;
+  running: Promise<void>;
+  exited: Promise<number | null>;
+} {
   const child = spawn(process.execPath, ["--import", "tsx", PIPELINE, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -173,7 +178,12 @@ export async function crashTest(options: CrashTestOptions): Promise<CrashReport>
   log(`input: ${records} readings`);
 
   const referenceDir = path.join(workDir, "reference");
-  await runCrashPipeline(input, referenceDir, path.join(workDir, "reference.sqlite"), "exactly-once");
+  await runCrashPipeline(
+    input,
+    referenceDir,
+    path.join(workDir, "reference.sqlite"),
+    "exactly-once",
+  );
   log("reference run finished");
 
   const crashedDir = path.join(workDir, "crashed");
@@ -189,7 +199,9 @@ export async function crashTest(options: CrashTestOptions): Promise<CrashReport>
       new Promise<false>((resolve) => setTimeout(() => resolve(false), delay)),
     ]);
     if (finished) {
-      throw new Error(`the pipeline finished after ${done} kills; ${kills} were required (shorten the delays)`);
+      throw new Error(
+        `the pipeline finished after ${done} kills; ${kills} were required (shorten the delays)`,
+      );
     }
     child.kill("SIGKILL");
     await exited;
@@ -201,4 +213,53 @@ export async function crashTest(options: CrashTestOptions): Promise<CrashReport>
   if (code !== 0) throw new Error(`the final run exited with code ${code}`);
   const comparison = compareOutputs(referenceDir, crashedDir);
   return { ...comparison, kills: done, seconds: (performance.now() - started) / 1000 };
+}
+
+export interface StopReport extends Comparison {
+  /** Exit code after the first SIGTERM. */
+  readonly stoppedWith: number | null;
+  /** Milliseconds from SIGTERM to exit. */
+  readonly stopMs: number;
+  /** Exit code of a process sent two signals in a row. */
+  readonly forcedWith: number | null;
+}
+
+/**
+ * SIGTERM once mid-run (graceful stop), restart to the end, compare; then SIGTERM
+ * twice in a row on a fresh run, which must exit at once.
+ */
+export async function gracefulStopTest(
+  workDir: string,
+  records: number,
+  delay = 300,
+): Promise<StopReport> {
+  mkdirSync(workDir, { recursive: true });
+  const input = path.join(workDir, "input.jsonl");
+  generateInput(input, records, 500);
+  const referenceDir = path.join(workDir, "reference");
+  await runCrashPipeline(
+    input,
+    referenceDir,
+    path.join(workDir, "reference.sqlite"),
+    "exactly-once",
+  );
+  const args = [input, path.join(workDir, "stopped"), path.join(workDir, "stopped.sqlite")];
+  const first = start(args);
+  await first.running;
+  await new Promise((resolve) => setTimeout(resolve, delay));
+  const signalled = performance.now();
+  first.child.kill("SIGTERM");
+  const stoppedWith = await first.exited;
+  const stopMs = performance.now() - signalled;
+  const rest = start(args);
+  if ((await rest.exited) !== 0) throw new Error("the run after the graceful stop failed");
+  const comparison = compareOutputs(referenceDir, path.join(workDir, "stopped"));
+
+  const forced = start([input, path.join(workDir, "forced"), path.join(workDir, "forced.sqlite")]);
+  await forced.running;
+  await new Promise((resolve) => setTimeout(resolve, delay));
+  forced.child.kill("SIGTERM");
+  forced.child.kill("SIGTERM");
+  const forcedWith = await forced.exited;
+  return { ...comparison, stoppedWith, stopMs, forcedWith };
 }

@@ -14,6 +14,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { runUntilSignal } from "../../src/cli/graceful-stop.js";
 import { SqliteCheckpointStore } from "../../src/connectors/checkpoint/sqlite-checkpoint-store.js";
 import { JsonlFileSink } from "../../src/connectors/file/jsonl-file-sink.js";
 import { JsonlFileSource } from "../../src/connectors/file/jsonl-file-source.js";
@@ -70,7 +71,9 @@ function acknowledgingEarly(inner: Source<string>, file: string): Source<string>
       const saved = existsSync(file)
         ? new Map<number, unknown>(JSON.parse(readFileSync(file, "utf8")) as [number, unknown][])
         : undefined;
-      const reader = await inner.open(saved ? { step: context.step, resumeFrom: saved } : { step: context.step });
+      const reader = await inner.open(
+        saved ? { step: context.step, resumeFrom: saved } : { step: context.step },
+      );
       return {
         partitions: reader.partitions,
         async poll() {
@@ -103,25 +106,38 @@ function appendingSink<T>(directory: string): Sink<T> {
   };
 }
 
-export async function runCrashPipeline(input: string, output: string, storeFile: string, mode: CrashMode) {
+export async function runCrashPipeline(
+  input: string,
+  output: string,
+  storeFile: string,
+  mode: CrashMode,
+) {
   const file = new JsonlFileSource({ paths: [input], batchSize: 500 });
   const readings = source(
     "input",
     mode === "ack-before-commit" ? acknowledgingEarly(file, `${storeFile}.positions`) : file,
   )
     .map("parse", (line) => JSON.parse(line) as Reading)
-    .withEventTime("event-time", { timestamp: (r) => r.ts, maxOutOfOrderness: 5000, advanceWhenQuiet: false });
+    .withEventTime("event-time", {
+      timestamp: (r) => r.ts,
+      maxOutOfOrderness: 5000,
+      advanceWhenQuiet: false,
+    });
   const windows = readings
     .keyBy((r) => r.sensor)
     .window(
       "stats",
       sliding({ size: 60_000, slide: 20_000 }),
-      composite({ n: count<Reading>(), sum: sum<Reading>((r) => r.value), max: max<Reading>((r) => r.value) }),
+      composite({
+        n: count<Reading>(),
+        sum: sum<Reading>((r) => r.value),
+        max: max<Reading>((r) => r.value),
+      }),
     );
   const events = readings.keyBy((r) => r.sensor).process("sequence", sequence);
   const store = new SqliteCheckpointStore({ path: storeFile });
   try {
-    await dataflow("crash-test", [
+    const job = dataflow("crash-test", [
       windows.to("windows-out", new JsonlFileSink({ directory: path.join(output, "windows") })),
       events.to(
         "events-out",
@@ -129,7 +145,8 @@ export async function runCrashPipeline(input: string, output: string, storeFile:
           ? appendingSink(path.join(output, "events"))
           : new JsonlFileSink({ directory: path.join(output, "events") }),
       ),
-    ]).run({ checkpoint: { store, interval: 200 } });
+    ]).job({ checkpoint: { store, interval: 200 } });
+    await runUntilSignal(job, (line) => process.stderr.write(`${line}\n`));
   } finally {
     await store.close();
   }

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, describe, it } from "node:test";
-import { crashTest } from "./crash-harness.js";
+import { crashTest, gracefulStopTest } from "./crash-harness.js";
 
 const work = mkdtempSync(path.join(os.tmpdir(), "millstream-crash-"));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -26,7 +26,12 @@ describe("crash recovery", { timeout: 240_000 }, () => {
     assert.equal(report.kills, 6);
     assert.ok(report.expected > 150_000, `expected output records: ${report.expected}`);
     assert.deepEqual(
-      { missing: report.missing, duplicated: report.duplicated, differing: report.differing, extra: report.extra },
+      {
+        missing: report.missing,
+        duplicated: report.duplicated,
+        differing: report.differing,
+        extra: report.extra,
+      },
       { missing: 0, duplicated: 0, differing: 0, extra: 0 },
       report.examples.join("\n"),
     );
@@ -57,5 +62,21 @@ describe("crash recovery", { timeout: 240_000 }, () => {
       maxDelay: 300,
     });
     assert.ok(report.duplicated > 0, "the checker must report duplication");
+  });
+
+  it("stops gracefully on SIGTERM with a final checkpoint, and exits at once on a second", async () => {
+    const report = await gracefulStopTest(path.join(work, "graceful"), 100_000);
+    assert.equal(report.stoppedWith, 0);
+    assert.deepEqual(
+      {
+        missing: report.missing,
+        duplicated: report.duplicated,
+        differing: report.differing,
+        extra: report.extra,
+      },
+      { missing: 0, duplicated: 0, differing: 0, extra: 0 },
+      report.examples.join("\n"),
+    );
+    assert.equal(report.forcedWith, 130);
   });
 });

@@ -229,4 +229,44 @@ describe("checkpoints", () => {
     assert.ok(cp.lastDurationMs !== null && cp.lastDurationMs >= cp.lastPauseMs);
     assert.equal(typeof cp.lastBytes, "number");
   });
+
+  it("process the batch polled when a graceful stop came, and checkpoint past it", async () => {
+    const store = new RecordingStore();
+    const out = new CollectingSink<string>();
+    let polls = 0;
+    let job: ReturnType<Dataflow["job"]> | undefined;
+    const stoppingSource = {
+      description: "stops the job while a batch is on its way",
+      async open() {
+        return {
+          partitions: 1,
+          async poll() {
+            polls++;
+            if (polls === 2) job!.stop();
+            return {
+              kind: "batch" as const,
+              partition: 0,
+              values: [{ k: "a", v: polls }],
+              times: [polls],
+            };
+          },
+          positions: () => new Map([[0, polls]]),
+          async close() {},
+        };
+      },
+    };
+    const totals = source("in", stoppingSource)
+      .keyBy((x: R) => x.k)
+      .process("totals", running);
+    job = dataflow("plant", [totals.to("out", out)]).job({
+      clock: new ManualClock(),
+      tickInterval: 0,
+      checkpoint: { store },
+    });
+    await job.run();
+    assert.deepEqual(out.values, ["a=1", "a=3"]);
+    assert.deepEqual(store.commits.at(-1)!.positions, [
+      { step: "in", partition: 0, position: "2" },
+    ]);
+  });
 });

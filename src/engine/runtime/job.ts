@@ -270,7 +270,9 @@ export class Job {
         throw new StepFailedError(s.compiled.name, "source failed while polling", { cause: error });
       }
       while (this.#gate !== null) await this.#gate;
-      if (this.#state !== "running") break;
+      // A batch already polled is processed even when stopping: the source's position
+      // has moved past it, so the final checkpoint must include it.
+      if (this.#state !== "running" && this.#state !== "stopping") break;
       if (poll.kind === "batch") {
         const n = poll.values.length;
         let times = poll.times;
@@ -301,6 +303,8 @@ export class Job {
   }
 
   #tick(): void {
+    // Nothing may change state between a checkpoint's snapshot and the gate opening.
+    if (this.#gate !== null) return;
     const now = this.#clock.now();
     for (const op of this.#graph.operators) op.tick(now);
     if (this.#state === "running" && now - this.#lastCheckpointStart >= this.#checkpointInterval) {

@@ -1,0 +1,40 @@
+/**
+ * Signal handling for commands that run a job: the first SIGINT or SIGTERM stops
+ * the job gracefully (the batch in flight finishes, a final checkpoint is taken,
+ * sinks are closed); a second one exits at once.
+ */
+import type { Job } from "../engine/index.js";
+
+/** Exit code of a process stopped by a second signal (128 + SIGINT). */
+export const FORCED_EXIT_CODE = 130;
+
+/**
+ * Runs `job` until it ends or a signal stops it; resolves when it has stopped.
+ * `log` receives one line per signal.
+ */
+export async function runUntilSignal(
+  job: Job,
+  log: (line: string) => void = console.error,
+): Promise<void> {
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      log(
+        `${signal}: stopping after the batch in flight, with a final checkpoint (again to exit at once)`,
+      );
+      job.stop();
+    } else {
+      log(`${signal}: exiting now, without a final checkpoint`);
+      process.exit(FORCED_EXIT_CODE);
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    await job.run();
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
