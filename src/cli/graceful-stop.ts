@@ -8,14 +8,16 @@ import type { Job } from "../engine/index.js";
 /** Exit code of a process stopped by a second signal (128 + SIGINT). */
 export const FORCED_EXIT_CODE = 130;
 
-/**
- * Runs `job` until it ends or a signal stops it; resolves when it has stopped.
- * `log` receives one line per signal.
- */
-export async function runUntilSignal(
-  job: Job,
-  log: (line: string) => void = console.error,
-): Promise<void> {
+export interface SignalOptions {
+  /** Receives one line per signal. Default: standard error. */
+  readonly log?: (line: string) => void;
+  /** Called once the signal handlers are in place, before the job starts. */
+  readonly ready?: () => void;
+}
+
+/** Runs `job` until it ends or a signal stops it; resolves when it has stopped. */
+export async function runUntilSignal(job: Job, options: SignalOptions = {}): Promise<void> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
@@ -31,6 +33,7 @@ export async function runUntilSignal(
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  options.ready?.();
   try {
     await job.run();
   } finally {

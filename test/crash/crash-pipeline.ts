@@ -12,7 +12,14 @@
  * - `non-idempotent-sink`: events are appended straight to a file as they are
  *   written, with no epochs and no commit.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { runUntilSignal } from "../../src/cli/graceful-stop.js";
 import { SqliteCheckpointStore } from "../../src/connectors/checkpoint/sqlite-checkpoint-store.js";
@@ -78,7 +85,8 @@ function acknowledgingEarly(inner: Source<string>, file: string): Source<string>
         partitions: reader.partitions,
         async poll() {
           const result = await reader.poll();
-          writeFileSync(file, JSON.stringify([...(reader.positions?.() ?? [])]));
+          writeFileSync(`${file}.tmp`, JSON.stringify([...(reader.positions?.() ?? [])]));
+          renameSync(`${file}.tmp`, file);
           return result;
         },
         positions: () => reader.positions?.() ?? new Map(),
@@ -111,6 +119,7 @@ export async function runCrashPipeline(
   output: string,
   storeFile: string,
   mode: CrashMode,
+  ready?: () => void,
 ) {
   const file = new JsonlFileSource({ paths: [input], batchSize: 500 });
   const readings = source(
@@ -146,7 +155,7 @@ export async function runCrashPipeline(
           : new JsonlFileSink({ directory: path.join(output, "events") }),
       ),
     ]).job({ checkpoint: { store, interval: 200 } });
-    await runUntilSignal(job, (line) => process.stderr.write(`${line}\n`));
+    await runUntilSignal(job, ready ? { ready } : {});
   } finally {
     await store.close();
   }
@@ -158,7 +167,8 @@ if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1])))
     console.error("usage: crash-pipeline.ts <input> <output-dir> <store-file> [mode]");
     process.exit(2);
   }
-  process.stdout.write("running\n");
-  await runCrashPipeline(input, output, storeFile, mode as CrashMode);
+  await runCrashPipeline(input, output, storeFile, mode as CrashMode, () =>
+    process.stdout.write("running\n"),
+  );
   process.stdout.write("finished\n");
 }

@@ -17,14 +17,14 @@ describe("crash recovery", { timeout: 240_000 }, () => {
   it("gives exactly the uninterrupted output after 6 SIGKILLs", async () => {
     const report = await crashTest({
       workDir: path.join(work, "exactly-once"),
-      records: 150_000,
+      records: 200_000,
       sensors: 500,
       kills: 6,
       minDelay: 30,
-      maxDelay: 250,
+      maxDelay: 200,
     });
     assert.equal(report.kills, 6);
-    assert.ok(report.expected > 150_000, `expected output records: ${report.expected}`);
+    assert.ok(report.expected > 200_000, `expected output records: ${report.expected}`);
     assert.deepEqual(
       {
         missing: report.missing,
@@ -41,12 +41,12 @@ describe("crash recovery", { timeout: 240_000 }, () => {
   it("catches lost input when the source is acknowledged before the checkpoint commits", async () => {
     const report = await crashTest({
       workDir: path.join(work, "ack-before-commit"),
-      records: 100_000,
+      records: 300_000,
       sensors: 500,
       kills: 3,
       mode: "ack-before-commit",
-      minDelay: 150,
-      maxDelay: 300,
+      minDelay: 30,
+      maxDelay: 100,
     });
     assert.ok(report.missing + report.differing > 0, "the checker must report loss");
   });
@@ -54,17 +54,17 @@ describe("crash recovery", { timeout: 240_000 }, () => {
   it("catches duplicates from a sink that is not idempotent", async () => {
     const report = await crashTest({
       workDir: path.join(work, "non-idempotent-sink"),
-      records: 100_000,
+      records: 300_000,
       sensors: 500,
       kills: 3,
       mode: "non-idempotent-sink",
-      minDelay: 150,
-      maxDelay: 300,
+      minDelay: 30,
+      maxDelay: 100,
     });
     assert.ok(report.duplicated > 0, "the checker must report duplication");
   });
 
-  it("stops gracefully on SIGTERM with a final checkpoint, and exits at once on a second", async () => {
+  it("stops gracefully on SIGTERM with a final checkpoint, and resumes exactly", async () => {
     const report = await gracefulStopTest(path.join(work, "graceful"), 100_000);
     assert.equal(report.stoppedWith, 0);
     assert.deepEqual(
@@ -77,6 +77,5 @@ describe("crash recovery", { timeout: 240_000 }, () => {
       { missing: 0, duplicated: 0, differing: 0, extra: 0 },
       report.examples.join("\n"),
     );
-    assert.equal(report.forcedWith, 130);
   });
 });

@@ -1,0 +1,6 @@
+/**
+ * millstream's connectors (`millstream/connectors`): sources, sinks and checkpoint
+ * stores that implement the engine's contracts.
+ */
+export * from "./checkpoint/index.js";
+export * from "./file/index.js";
