@@ -19,9 +19,9 @@ export interface JobSnapshot {
 /** Rows of one step's delta; `bytes` adds up the JSON text written. */
 export function deltaRows(step: string, delta: StepDelta, rows: StateRow[]): number {
   let bytes = 0;
-  for (const { partition, key, state } of delta.keys) {
+  for (const { partition, key, state, json } of delta.keys) {
     const keyText = JSON.stringify(key);
-    const stateText = state === null ? null : JSON.stringify(state);
+    const stateText = state === null ? null : (json ?? JSON.stringify(state));
     bytes += keyText.length + (stateText?.length ?? 0);
     rows.push({ step, partition, key: keyText, state: stateText });
   }

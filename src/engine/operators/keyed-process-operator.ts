@@ -25,7 +25,9 @@ type Slot = ValueSlot | Map<unknown, ValueSlot>;
 
 interface ProcessEntry extends KeyEntry {
   slots: (Slot | undefined)[];
-  timers: number;
+  /** The key's pending timers, kept beside the queues so a key's snapshot needs no search. */
+  readonly eventTimers: Set<number>;
+  readonly processingTimers: Set<number>;
 }
 
 interface ProcessEntrySnapshot {
@@ -111,7 +113,8 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
       key,
       partition,
       slots: [],
-      timers: 0,
+      eventTimers: new Set(),
+      processingTimers: new Set(),
     };
   }
 
@@ -153,7 +156,7 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
     queue.fireUpTo(limit, (time, key) => {
       const e = this.entries.get(key);
       if (!e) return;
-      e.timers--;
+      (domain === "event" ? e.eventTimers : e.processingTimers).delete(time);
       if (!onTimer) return;
       this.#current = e;
       this.#timestamp = time;
@@ -169,12 +172,16 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
 
   #addTimer(queue: TimerQueue, time: number): void {
     const e = this.#current!;
-    if (queue.add(time, e.key)) e.timers++;
+    if (queue.add(time, e.key)) this.#timersOf(e, queue).add(time);
   }
 
   #deleteTimer(queue: TimerQueue, time: number): void {
     const e = this.#current!;
-    if (queue.delete(time, e.key)) e.timers--;
+    if (queue.delete(time, e.key)) this.#timersOf(e, queue).delete(time);
+  }
+
+  #timersOf(e: ProcessEntry, queue: TimerQueue): Set<number> {
+    return queue === this.#eventTimers ? e.eventTimers : e.processingTimers;
   }
 
   #expired(descriptor: StateDescriptor, written: number): boolean {
@@ -320,6 +327,9 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
         return;
       }
       const e = next.value;
+      if (!this.#hasExpired(e)) continue;
+      // Through `get`: the key is marked changed, and captured first if a checkpoint wants it.
+      this.entries.get(e.key);
       let live = 0;
       e.slots.forEach((slot, i) => {
         if (slot === undefined) return;
@@ -331,32 +341,25 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
         } else if (this.#expired(d, slot.written)) e.slots[i] = undefined;
         else live++;
       });
-      if (live === 0 && e.timers === 0) this.entries.delete(e.key);
-    }
-  }
-
-  protected override beginSnapshot(): void {
-    this.#timersByKey = new Map();
-    for (const [queue, field] of [
-      [this.#eventTimers, "eventTimers"],
-      [this.#processingTimers, "processingTimers"],
-    ] as const) {
-      for (const [time, key] of queue.entries()) {
-        let t = this.#timersByKey.get(key);
-        if (!t) {
-          t = { eventTimers: [], processingTimers: [] };
-          this.#timersByKey.set(key, t);
-        }
-        t[field].push(time);
+      if (live === 0 && e.eventTimers.size === 0 && e.processingTimers.size === 0) {
+        this.entries.delete(e.key);
       }
     }
   }
 
-  protected override endSnapshot(): void {
-    this.#timersByKey = null;
+  #hasExpired(e: ProcessEntry): boolean {
+    let live = 0;
+    for (let i = 0; i < e.slots.length; i++) {
+      const slot = e.slots[i];
+      if (slot === undefined) continue;
+      const d = this.#descriptors[i]!;
+      if (slot instanceof Map) {
+        for (const s of slot.values()) if (this.#expired(d, s.written)) return true;
+      } else if (this.#expired(d, slot.written)) return true;
+      live++;
+    }
+    return live === 0 && e.eventTimers.size === 0 && e.processingTimers.size === 0;
   }
-
-  #timersByKey: Map<Key, { eventTimers: number[]; processingTimers: number[] }> | null = null;
 
   protected snapshotEntry(e: ProcessEntry): ProcessEntrySnapshot {
     const state: ProcessEntrySnapshot["state"] = {};
@@ -369,11 +372,11 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
         state[name] = { value: slot.value, written: slot.written };
       }
     });
-    const timers = this.#timersByKey?.get(e.key);
+
     return {
       state,
-      eventTimers: timers?.eventTimers ?? [],
-      processingTimers: timers?.processingTimers ?? [],
+      eventTimers: [...e.eventTimers],
+      processingTimers: [...e.processingTimers],
     };
   }
 
@@ -390,8 +393,10 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
         ? new Map(value.map(([k, v, written]) => [k, { value: v, written }]))
         : { value: value.value, written: value.written };
     }
-    for (const t of s.eventTimers) if (this.#eventTimers.add(t, key)) e.timers++;
-    for (const t of s.processingTimers) if (this.#processingTimers.add(t, key)) e.timers++;
+    for (const t of s.eventTimers) if (this.#eventTimers.add(t, key)) e.eventTimers.add(t);
+    for (const t of s.processingTimers) {
+      if (this.#processingTimers.add(t, key)) e.processingTimers.add(t);
+    }
     this.entries.restore(key, e);
   }
 }

@@ -29,7 +29,10 @@ import type { SourcePoll, SourceReader } from "../source.js";
 import { type CompiledGraph, type CompiledSource, compileGraph } from "../stream/compile-graph.js";
 import type { RunOptions } from "../stream/dataflow.js";
 import type { SinkStep } from "../stream/stream.js";
-import type { StepSnapshot } from "./operator.js";
+import type { StepDelta, StepSnapshot } from "./operator.js";
+
+/** Keys captured per chunk after the barrier, between which the dataflow runs. */
+const CAPTURE_CHUNK = 2000;
 
 export type { JobSnapshot } from "../checkpoint/checkpoint-codec.js";
 
@@ -53,6 +56,8 @@ export interface CheckpointProgress {
   readonly lastBytes: number | null;
   /** Keys written or deleted by the last checkpoint. */
   readonly lastKeys: number | null;
+  /** Pauses of the most recent checkpoints (up to 100), oldest first, in ms. */
+  readonly recentPausesMs: readonly number[];
 }
 
 /** The progress of a whole job, like Spark's `lastProgress`. */
@@ -107,6 +112,7 @@ export class Job {
     lastPauseMs: null as number | null,
     lastBytes: null as number | null,
     lastKeys: null as number | null,
+    recentPausesMs: [] as number[],
   };
 
   constructor(
@@ -203,7 +209,11 @@ export class Job {
       watermark: Number.isFinite(watermark) || watermark > 0 ? watermark : null,
       recordsIn,
       steps,
-      checkpoints: { ...cp, ageMs: cp.lastCompletedAt === null ? null : now - cp.lastCompletedAt },
+      checkpoints: {
+        ...cp,
+        recentPausesMs: [...cp.recentPausesMs],
+        ageMs: cp.lastCompletedAt === null ? null : now - cp.lastCompletedAt,
+      },
     };
   }
 
@@ -353,6 +363,7 @@ export class Job {
     const sinks: SinkProgressRow[] = [];
     const acks: [SourceReader<unknown>, Map<number, unknown>][] = [];
     const progress: unknown[] = [];
+    const deltas: [string, StepDelta][] = [];
     let bytes = 0;
     let pauseMs: number;
     try {
@@ -360,9 +371,10 @@ export class Job {
         for (const op of this.#graph.operators) {
           const delta = op.snapshotDelta();
           if (delta === undefined) continue;
-          bytes += deltaRows(op.step, delta, rows);
-          if (delta.shared !== undefined)
+          deltas.push([op.step, delta]);
+          if (delta.shared !== undefined) {
             shared.push({ step: op.step, state: JSON.stringify(delta.shared) });
+          }
         }
       }
       for (const s of this.#sources) {
@@ -396,6 +408,14 @@ export class Job {
       pauseMs = performance.now() - started;
     }
     try {
+      // Copy-on-write: keys not captured yet are captured here in chunks, between
+      // which the dataflow runs on (and captures any key it is about to change).
+      for (const [, delta] of deltas) {
+        while (delta.complete && !delta.complete(CAPTURE_CHUNK)) {
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
+      for (const [step, delta] of deltas) bytes += deltaRows(step, delta, rows);
       if (store) {
         const data: CheckpointData = {
           job: this.name,
@@ -424,6 +444,8 @@ export class Job {
     cp.lastPauseMs = pauseMs;
     cp.lastBytes = bytes;
     cp.lastKeys = rows.length;
+    cp.recentPausesMs.push(pauseMs);
+    if (cp.recentPausesMs.length > 100) cp.recentPausesMs.shift();
   }
 
   #serially<T>(work: () => Promise<T>): Promise<T> {

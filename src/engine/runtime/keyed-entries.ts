@@ -4,6 +4,12 @@
  * writing marks the key (conservatively: a `get` counts), a flag on the entry
  * keeps that to one comparison per record, and a deleted key is remembered for a
  * tombstone.
+ *
+ * It also makes checkpoints copy-on-write: `beginCapture` hands over the entries
+ * whose state at the barrier must be written; each is captured either by
+ * `captureSome` (in chunks, while the dataflow runs on) or just before its next
+ * change, whichever comes first. So the dataflow pauses only to list the changed
+ * keys, not to serialise their state.
  */
 import type { Key } from "../partition.js";
 
@@ -19,6 +25,8 @@ export class KeyedEntries<E extends KeyEntry> {
   readonly #map = new Map<Key, E>();
   #changed: Key[] = [];
   readonly #deleted = new Set<Key>();
+  #pending: Map<Key, E> | null = null;
+  #capture: ((e: E) => void) | null = null;
 
   get size(): number {
     return this.#map.size;
@@ -26,6 +34,7 @@ export class KeyedEntries<E extends KeyEntry> {
 
   /** The entry of `key`, marked as changed. */
   get(key: Key): E | undefined {
+    if (this.#pending !== null) this.#beforeChange(key);
     const e = this.#map.get(key);
     if (e !== undefined && !e.changed) this.#mark(e);
     return e;
@@ -41,6 +50,7 @@ export class KeyedEntries<E extends KeyEntry> {
   }
 
   set(key: Key, e: E): void {
+    if (this.#pending !== null) this.#beforeChange(key);
     this.#map.set(key, e);
     if (!e.changed) this.#mark(e);
   }
@@ -52,6 +62,7 @@ export class KeyedEntries<E extends KeyEntry> {
   }
 
   delete(key: Key): boolean {
+    if (this.#pending !== null) this.#beforeChange(key);
     const e = this.#map.get(key);
     if (e === undefined) return false;
     this.#map.delete(key);
@@ -82,6 +93,42 @@ export class KeyedEntries<E extends KeyEntry> {
     this.#changed = [];
     this.#deleted.clear();
     return { changed, deleted };
+  }
+
+  /**
+   * Starts capturing `entries` (as they are now) with `capture`: each one exactly
+   * once, before any change to it, or through `captureSome`.
+   */
+  beginCapture(entries: readonly E[], capture: (e: E) => void): void {
+    this.#pending = new Map(entries.map((e) => [e.key, e]));
+    this.#capture = capture;
+    if (this.#pending.size === 0) this.#pending = null;
+  }
+
+  /** Captures up to `limit` pending entries; true when none is left. */
+  captureSome(limit: number): boolean {
+    const pending = this.#pending;
+    if (pending === null) return true;
+    let n = 0;
+    for (const [key, e] of pending) {
+      if (n++ >= limit) return false;
+      pending.delete(key);
+      this.#capture!(e);
+    }
+    this.#pending = null;
+    this.#capture = null;
+    return true;
+  }
+
+  #beforeChange(key: Key): void {
+    const e = this.#pending!.get(key);
+    if (e === undefined) return;
+    this.#pending!.delete(key);
+    this.#capture!(e);
+    if (this.#pending!.size === 0) {
+      this.#pending = null;
+      this.#capture = null;
+    }
   }
 
   #mark(e: E): void {

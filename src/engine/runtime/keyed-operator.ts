@@ -42,26 +42,30 @@ export abstract class KeyedOperator<E extends KeyEntry> extends Operator {
   /** Rebuilds an entry (and its timers) from `snapshotEntry`'s output. */
   protected abstract restoreEntry(key: Key, partition: number, state: unknown): void;
 
-  /** Called before `snapshotEntry` runs for a set of entries, and after. */
-  protected beginSnapshot(): void {}
-  protected endSnapshot(): void {}
-
+  /**
+   * The keys changed since the previous delta, captured copy-on-write: the call
+   * only lists them (and tombstones the deleted ones); each key's state is
+   * serialised by `complete` or just before the key changes again.
+   */
   override snapshotDelta(): StepDelta {
     const { changed, deleted } = this.entries.takeChanges();
     const keys: KeyDelta[] = [];
-    this.beginSnapshot();
-    for (const e of changed)
-      keys.push({ partition: e.partition, key: e.key, state: this.snapshotEntry(e) });
-    this.endSnapshot();
     for (const key of deleted) {
       keys.push({ partition: partitionOf(key, this.context.partitions), key, state: null });
     }
-    return { keys, shared: this.snapshotShared() };
+    this.entries.beginCapture(changed, (e) => {
+      const state = this.snapshotEntry(e);
+      keys.push({ partition: e.partition, key: e.key, state, json: JSON.stringify(state) });
+    });
+    return {
+      keys,
+      shared: this.snapshotShared(),
+      complete: (limit) => this.entries.captureSome(limit),
+    };
   }
 
   override snapshotState(): StepSnapshot {
     const partitions = new Map<number, KeySnapshot[]>();
-    this.beginSnapshot();
     for (const e of this.entries.values()) {
       let list = partitions.get(e.partition);
       if (!list) {
@@ -70,7 +74,6 @@ export abstract class KeyedOperator<E extends KeyEntry> extends Operator {
       }
       list.push({ key: e.key, state: this.snapshotEntry(e) });
     }
-    this.endSnapshot();
     return { partitions, shared: this.snapshotShared() };
   }
 

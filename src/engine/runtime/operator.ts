@@ -30,17 +30,28 @@ export interface StepSnapshot {
   readonly shared?: unknown;
 }
 
-/** One key's state in a checkpoint delta; `state: null` means the key has no state any more. */
+/**
+ * One key's state in a checkpoint delta; `state: null` means the key has no state
+ * any more. `json`, when present, is the state already serialised (captured before
+ * the key changed again).
+ */
 export interface KeyDelta {
   readonly partition: number;
   readonly key: Key;
   readonly state: unknown;
+  readonly json?: string;
 }
 
-/** What changed in a step since its previous delta, plus its shared state in full. */
+/**
+ * What changed in a step since its previous delta, plus its shared state in full.
+ * With `complete`, `keys` is still filling in: call `complete(limit)` until it
+ * returns true (it captures up to `limit` more keys per call); keys are also
+ * captured on their own just before they change.
+ */
 export interface StepDelta {
   readonly keys: readonly KeyDelta[];
   readonly shared?: unknown;
+  readonly complete?: (limit: number) => boolean;
 }
 
 /** Tag id of the late output of windows and joins. */
