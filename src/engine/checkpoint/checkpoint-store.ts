@@ -72,7 +72,9 @@ export interface StoredCheckpoint {
  * - `commit` is atomic: after it resolves the checkpoint is durable; if it rejects
  *   or the process dies during it, the store is as before (no part of it is ever
  *   read back). Ids must increase by one; committing an id that is not the latest
- *   plus one rejects (two processes writing one job's checkpoints is a bug).
+ *   plus one rejects (two processes writing one job's checkpoints is a bug), with
+ *   one exception: after `latest` fell back over corrupt checkpoints, the job
+ *   commits the next id after the one it restored, which replaces the corrupt ones.
  * - `latest` returns the most recent complete, intact checkpoint of a job, with the
  *   keyed state in full, or `null` when the job has none. A checkpoint whose
  *   content does not match the checksum recorded at commit is skipped with a
