@@ -10,3 +10,4 @@ export {
   readJsonlParts,
 } from "./jsonl-file-sink.js";
 export { JsonlFileSource, type JsonlFileSourceOptions } from "./jsonl-file-source.js";
+export { JsonlOutputFile, type JsonlOutputFileOptions } from "./jsonl-output-file.js";
