@@ -4,3 +4,4 @@
  */
 export * from "./checkpoint/index.js";
 export * from "./file/index.js";
+export * from "./parquet/index.js";

@@ -1,0 +1,12 @@
+/**
+ * The Parquet archive connector: an exactly-once sink writing Hive-partitioned Parquet
+ * files per checkpoint with DuckDB. See docs/connectors-parquet.md.
+ */
+export type { ColumnSpec, ParquetColumnType } from "./columns.js";
+export { ArchiveDirectoryInUseError, ParquetSinkError, ParquetValueError } from "./errors.js";
+export {
+  ParquetArchiveSink,
+  type ParquetArchiveSinkOptions,
+  type ParquetCompression,
+  type ParquetSinkProgress,
+} from "./parquet-archive-sink.js";

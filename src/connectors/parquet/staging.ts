@@ -1,0 +1,193 @@
+/**
+ * The on-disk layout of a Parquet archive: where an epoch is staged, where its files
+ * are published, listing both, publishing a staged file by atomic rename, and making
+ * it durable.
+ *
+ * - `.staging/epoch-<n>/<k1>=<v1>/…/epoch-<n>-<i>.parquet.tmp`: rows of checkpoint
+ *   `n`, durable, not published. The `.parquet.tmp` extension keeps them out of
+ *   `**\/*.parquet` globs (DuckDB's `**` descends into hidden folders).
+ * - `<k1>=<v1>/…/epoch-<n>-<i>.parquet`: published rows of checkpoint `n` (or of an
+ *   earlier epoch whose checkpoint failed, carried into checkpoint `n`).
+ */
+import type { Dirent } from "node:fs";
+import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import { ParquetSinkError } from "./errors.js";
+
+/** The hidden folder holding staged epochs, relative to the archive directory. */
+export const STAGING = ".staging";
+/** Names of published files, `epoch-<n>-<i>.parquet`. */
+export const PUBLISHED = /^epoch-(\d+)-(\d+)\.parquet$/;
+/** Extension DuckDB gives staged files (without the dot). */
+export const STAGED_EXTENSION = "parquet.tmp";
+
+const STAGED_FILE = /^epoch-(\d+)-(\d+)\.parquet\.tmp$/;
+const EPOCH_FOLDER = /^epoch-(\d+)$/;
+const PARTITION_FOLDER = /^[A-Za-z][A-Za-z0-9_]*=[^/\\]*$/;
+
+/** The staging folder of epoch `id`, relative to the archive directory (POSIX separators). */
+export function stagingFolder(id: number): string {
+  return `${STAGING}/epoch-${id}`;
+}
+
+/** A published file and the epoch in its name. */
+export interface PublishedFile {
+  /** Path relative to the archive directory, with `/` separators. */
+  readonly path: string;
+  readonly epoch: number;
+}
+
+/**
+ * Every published file under `directory`, sorted by path. Hidden entries (the staging
+ * folder among them) are skipped; so are files not named like published files.
+ */
+export async function listPublished(directory: string): Promise<PublishedFile[]> {
+  const found: PublishedFile[] = [];
+  for (const file of await listFiles(directory, "", true)) {
+    const m = PUBLISHED.exec(path.posix.basename(file));
+    if (m) found.push({ path: file, epoch: Number(m[1]) });
+  }
+  return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * Files under `directory/relative`, recursively, as paths relative to `directory`
+ * with `/` separators. A missing folder has none.
+ */
+export async function listFiles(
+  directory: string,
+  relative: string,
+  skipHidden: boolean,
+): Promise<string[]> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(path.join(directory, relative), { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw new ParquetSinkError(directory, `cannot list ${relative || "the directory"}`, {
+      cause: error,
+    });
+  }
+  const files: string[] = [];
+  for (const entry of entries) {
+    if (skipHidden && entry.name.startsWith(".")) continue;
+    const child = relative === "" ? entry.name : `${relative}/${entry.name}`;
+    if (entry.isDirectory()) files.push(...(await listFiles(directory, child, skipHidden)));
+    else if (entry.isFile()) files.push(child);
+  }
+  return files;
+}
+
+/**
+ * Checks a staged file path taken from checkpoint progress:
+ * `.staging/epoch-<n>/<k>=<v>/…/epoch-<n>-<i>.parquet.tmp` with `n` at most
+ * `checkpointId`. Returns the epoch, or `undefined` when the path is not one.
+ */
+export function stagedEpoch(file: string, checkpointId: number): number | undefined {
+  const segments = file.split("/");
+  if (segments.length < 4 || segments[0] !== STAGING) return undefined;
+  const folder = EPOCH_FOLDER.exec(segments[1] ?? "");
+  const name = STAGED_FILE.exec(segments[segments.length - 1] ?? "");
+  if (folder === null || name === null || folder[1] !== name[1]) return undefined;
+  for (const segment of segments.slice(2, -1)) {
+    if (!PARTITION_FOLDER.test(segment)) return undefined;
+  }
+  const epoch = Number(folder[1]);
+  return epoch <= checkpointId ? epoch : undefined;
+}
+
+/** Where a staged file is published: outside the staging folder, `.parquet` for `.parquet.tmp`. */
+export function publishedPath(staged: string): string {
+  return staged
+    .split("/")
+    .slice(2)
+    .join("/")
+    .replace(/\.parquet\.tmp$/, ".parquet");
+}
+
+/**
+ * Moves staged file `staged` to its published place (both relative to `directory`),
+ * creating its partition folders. Idempotent: nothing to do when the staged file is
+ * gone and the published one exists. Returns the published file's folder, to sync.
+ */
+export async function publishFile(directory: string, staged: string): Promise<string> {
+  const target = publishedPath(staged);
+  const folder = path.join(directory, path.posix.dirname(target));
+  try {
+    await mkdir(folder, { recursive: true });
+    await rename(path.join(directory, staged), path.join(directory, target));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
+      throw new ParquetSinkError(directory, `cannot publish ${staged} as ${target}`, {
+        cause: error,
+      });
+    }
+    if (await exists(path.join(directory, target))) return folder;
+    throw new ParquetSinkError(
+      directory,
+      `a committed checkpoint covers ${staged}, but neither it nor ${target} exists: ` +
+        "the archive was changed outside the sink",
+      { cause: error },
+    );
+  }
+  return folder;
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Deletes `relative` (a file or folder) under `directory`; already gone is fine. */
+export async function remove(directory: string, relative: string): Promise<void> {
+  try {
+    await rm(path.join(directory, relative), { recursive: true, force: true });
+  } catch (error) {
+    throw new ParquetSinkError(directory, `cannot delete ${relative}`, { cause: error });
+  }
+}
+
+/**
+ * Deletes the folders under `directory` that hold no file any more (after published
+ * files were removed), deepest first. Hidden folders are left alone.
+ */
+export async function pruneEmptyFolders(directory: string, relative = ""): Promise<boolean> {
+  const entries = await readdir(path.join(directory, relative), { withFileTypes: true });
+  let empty = true;
+  for (const entry of entries) {
+    const child = relative === "" ? entry.name : `${relative}/${entry.name}`;
+    if (entry.isDirectory() && !entry.name.startsWith(".")) {
+      if (await pruneEmptyFolders(directory, child)) {
+        await rm(path.join(directory, child), { recursive: true, force: true });
+      } else empty = false;
+    } else empty = false;
+  }
+  return empty;
+}
+
+/**
+ * fsyncs a file or folder (absolute path). Platforms that cannot sync a folder skip
+ * it; a file that cannot be synced is an error.
+ */
+export async function syncPath(directory: string, target: string): Promise<void> {
+  let handle: FileHandle;
+  try {
+    handle = await open(target, "r");
+  } catch (error) {
+    throw new ParquetSinkError(directory, `cannot open ${target} to sync it`, { cause: error });
+  }
+  try {
+    await handle.sync();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "EISDIR" && code !== "EPERM" && code !== "EINVAL" && code !== "EBADF") {
+      throw new ParquetSinkError(directory, `cannot sync ${target}`, { cause: error });
+    }
+  } finally {
+    await handle.close();
+  }
+}
