@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { dataflow, source } from "../../engine/index.js";
+import { CollectingSink, record, TestingSource } from "../../engine/testing/index.js";
+import { MetadataCatalog } from "../metadata/metadata-catalog.js";
+import { buildMetadataSet } from "../metadata/metadata-set.js";
+import { EQUIPMENT, FACILITIES, SENSORS } from "../metadata/test-metadata.js";
+import type { EnrichedReading, Reading } from "../reading/reading.js";
+import { createEnricher } from "./create-enricher.js";
+
+const records = (file: string, rows: unknown[]) => ({
+  file,
+  records: rows.map((value, i) => ({ value, location: `record ${i}` })),
+});
+const setOf = (sensors: unknown[]) =>
+  buildMetadataSet({
+    facilities: records("facilities.json", FACILITIES),
+    sensors: records("sensors.json", sensors),
+    equipment: records("equipment.json", EQUIPMENT),
+  });
+
+const at = Date.UTC(2025, 0, 15, 13, 30); // 14:30 in Berlin
+const r = (sensor_id: string): Reading => ({
+  sensor_id,
+  facility_id: "FAC-BER",
+  timestamp: at,
+  sensor_type: "vibration",
+  quality_score: 1,
+  value: 1,
+});
+
+describe("createEnricher", () => {
+  it("enriches in a map step and counts unknown sensors", async () => {
+    const catalog = new MetadataCatalog(setOf(SENSORS));
+    const enricher = createEnricher(catalog);
+    const out = new CollectingSink<EnrichedReading>();
+    const input = new TestingSource([
+      record(r("VIB-002"), at),
+      record(r("NEW-1"), at),
+      record(r("NEW-1"), at),
+    ]);
+    await dataflow("enrich-test", [
+      source("readings", input).map("enrich", enricher.enrich).to("out", out),
+    ]).run({ tickInterval: 0 });
+    assert.deepEqual(
+      out.values.map((e) => [e.sensor_id, e.known_sensor, e.equipment_id, e.shift]),
+      [
+        ["VIB-002", true, "PUMP-7", "afternoon"],
+        ["NEW-1", false, null, "afternoon"],
+        ["NEW-1", false, null, "afternoon"],
+      ],
+    );
+    assert.equal(enricher.unknownReadings, 2);
+    assert.equal(enricher.unknownSensors, 1);
+  });
+
+  it("sees a reloaded catalog from the next record on", () => {
+    const catalog = new MetadataCatalog(setOf(SENSORS));
+    const enricher = createEnricher(catalog);
+    assert.equal(enricher.enrich(r("NEW-1")).known_sensor, false);
+    catalog.replaceAll(setOf([...SENSORS, { ...SENSORS[1], sensor_id: "NEW-1" }]));
+    const e = enricher.enrich(r("NEW-1"));
+    assert.deepEqual([e.known_sensor, e.equipment_id, e.criticality], [true, "PUMP-7", "medium"]);
+    assert.equal(enricher.unknownReadings, 1);
+  });
+});

@@ -1,0 +1,52 @@
+/**
+ * A ready-to-use enrichment step for `stream.map`, counting readings of unknown sensors.
+ */
+
+import type { MetadataCatalog } from "../metadata/metadata-catalog.js";
+import type { EnrichedReading, Reading } from "../reading/reading.js";
+import { enrichReading } from "./enrich-reading.js";
+import { FacilityCalendars } from "./facility-calendars.js";
+
+const MAX_TRACKED_UNKNOWN = 65_536;
+
+/** An enrichment function with its counters. */
+export interface Enricher {
+  /** Enriches one reading (see `enrichReading`); bound, so pass it as is to `map`. */
+  readonly enrich: (reading: Reading) => EnrichedReading;
+  /** Readings enriched so far whose sensor the catalog did not know. */
+  readonly unknownReadings: number;
+  /**
+   * Distinct unknown sensor ids seen so far (ids are tracked up to 65,536; beyond that
+   * new ids are no longer told apart and this stops growing).
+   */
+  readonly unknownSensors: number;
+}
+
+/**
+ * An enricher over `catalog`: `stream.map("enrich", enricher.enrich)`. It reads the
+ * catalog's current tables on every call, so a metadata reload applies from the next
+ * record on. The counters are process-local metrics, not checkpointed state: after a
+ * recovery they count again from zero (and count replayed records again).
+ */
+export function createEnricher(catalog: MetadataCatalog): Enricher {
+  const calendars = new FacilityCalendars();
+  const unknown = new Set<string>();
+  let unknownReadings = 0;
+  const enrich = (reading: Reading): EnrichedReading => {
+    const enriched = enrichReading(reading, catalog, calendars);
+    if (!enriched.known_sensor) {
+      unknownReadings++;
+      if (unknown.size < MAX_TRACKED_UNKNOWN) unknown.add(reading.sensor_id);
+    }
+    return enriched;
+  };
+  return {
+    enrich,
+    get unknownReadings() {
+      return unknownReadings;
+    },
+    get unknownSensors() {
+      return unknown.size;
+    },
+  };
+}
