@@ -1,0 +1,150 @@
+/**
+ * Equipment health: per equipment and sensor type, over 5 minute windows sliding by
+ * 1 minute, the count, mean, maximum and spread of the primary value, the mean
+ * quality, and a status (degraded, unstable, healthy).
+ */
+import {
+  avg,
+  composite,
+  count,
+  max,
+  type Stream,
+  sliding,
+  stddev,
+  type WindowOptions,
+  type WindowResult,
+} from "../../engine/index.js";
+import type { EnrichedReading, SensorType } from "../reading/reading.js";
+import type { DashboardSteps } from "./dashboard-steps.js";
+import {
+  classifyEquipmentHealth,
+  type EquipmentHealthStatus,
+  type EquipmentStatusRules,
+} from "./equipment-status.js";
+import { groupFields } from "./group-fields.js";
+import { groupKey, type WindowBounds, windowBounds, windowRecordId } from "./window-bounds.js";
+
+/** The name of this dashboard: the prefix of its step names and record ids. */
+export const EQUIPMENT_HEALTH = "equipment-health";
+
+/** One sensor type of one equipment over one window. */
+export interface EquipmentHealthRecord extends WindowBounds {
+  /** `equipment-health|<facility_id>|<equipment_id>|<sensor_type>|<window_start_ms>`. */
+  readonly id: string;
+  readonly facility_id: string;
+  readonly equipment_id: string;
+  readonly sensor_type: SensorType;
+  /** The equipment's production line, from the metadata of the window's first reading. */
+  readonly production_line: string | null;
+  /** Readings in the window (at least 1). */
+  readonly count: number;
+  /** Mean of the primary value. */
+  readonly avg: number | null;
+  readonly max: number | null;
+  /** Sample standard deviation of the primary value; `null` with a single reading. */
+  readonly stddev: number | null;
+  /** Mean quality score. */
+  readonly avg_quality: number | null;
+  readonly status: EquipmentHealthStatus;
+}
+
+/** Settings of {@link equipmentHealth}; every field is optional. */
+export interface EquipmentHealthConfig extends EquipmentStatusRules {
+  /** Window size in ms. Default 300,000 (5 min). */
+  readonly size?: number;
+  /** Window slide in ms. Default 60,000 (1 min). */
+  readonly slide?: number;
+  /** Allowed lateness and early updates of the window step. Default none. */
+  readonly window?: WindowOptions;
+}
+
+/** The window defaults of {@link EquipmentHealthConfig} (status rules: `EQUIPMENT_STATUS_DEFAULTS`). */
+export const EQUIPMENT_HEALTH_DEFAULTS = Object.freeze({ size: 300_000, slide: 60_000 });
+
+/**
+ * Equipment health of `readings` per (facility, equipment, sensor type) over sliding
+ * windows. Steps: `equipment-health.assigned` (keeps readings with an `equipment_id`),
+ * `equipment-health` (the window) and `equipment-health.record`.
+ *
+ * Readings without equipment (unknown sensors, or sensors attached to none) are
+ * excluded here: there is no equipment to judge. Facility metrics count them as
+ * `unassigned_readings`.
+ */
+export function equipmentHealth(
+  readings: Stream<EnrichedReading>,
+  config: EquipmentHealthConfig = {},
+): Stream<EquipmentHealthRecord> {
+  return equipmentHealthSteps(readings, config).records;
+}
+
+/** {@link equipmentHealth} with the late output of its window step. */
+export function equipmentHealthSteps(
+  readings: Stream<EnrichedReading>,
+  config: EquipmentHealthConfig = {},
+): DashboardSteps<EquipmentHealthRecord, EnrichedReading> {
+  const size = config.size ?? EQUIPMENT_HEALTH_DEFAULTS.size;
+  const slide = config.slide ?? EQUIPMENT_HEALTH_DEFAULTS.slide;
+  const window = readings
+    .filter(`${EQUIPMENT_HEALTH}.assigned`, (r) => r.equipment_id !== null)
+    .keyBy((r) => groupKey(r.facility_id, r.equipment_id!, r.sensor_type))
+    .window(
+      EQUIPMENT_HEALTH,
+      sliding({ size, slide }),
+      composite({
+        fields: groupFields((r: EnrichedReading) => ({
+          facility_id: r.facility_id,
+          equipment_id: r.equipment_id!,
+          sensor_type: r.sensor_type,
+          production_line: r.production_line,
+        })),
+        count: count(),
+        avg: avg((r: EnrichedReading) => r.value),
+        max: max((r: EnrichedReading) => r.value),
+        stddev: stddev((r: EnrichedReading) => r.value),
+        avg_quality: avg((r: EnrichedReading) => r.quality_score),
+      }),
+      config.window,
+    );
+  const records = window.map(`${EQUIPMENT_HEALTH}.record`, (w) => toRecord(w, config));
+  return { records, late: window.late() };
+}
+
+type HealthWindow = WindowResult<
+  string,
+  {
+    fields: {
+      facility_id: string;
+      equipment_id: string;
+      sensor_type: SensorType;
+      production_line: string | null;
+    } | null;
+    count: number;
+    avg: number | null;
+    max: number | null;
+    stddev: number | null;
+    avg_quality: number | null;
+  }
+>;
+
+function toRecord(w: HealthWindow, rules: EquipmentStatusRules): EquipmentHealthRecord {
+  const v = w.value;
+  // A window exists only once a reading fell in it, so `fields` is set.
+  const fields = v.fields!;
+  return {
+    id: windowRecordId(EQUIPMENT_HEALTH, w.key, w.start),
+    facility_id: fields.facility_id,
+    equipment_id: fields.equipment_id,
+    sensor_type: fields.sensor_type,
+    production_line: fields.production_line,
+    ...windowBounds(w.start, w.end, w.kind),
+    count: v.count,
+    avg: v.avg,
+    max: v.max,
+    stddev: v.stddev,
+    avg_quality: v.avg_quality,
+    status: classifyEquipmentHealth(
+      { avg: v.avg, stddev: v.stddev, avgQuality: v.avg_quality },
+      rules,
+    ),
+  };
+}
