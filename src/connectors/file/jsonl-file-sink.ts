@@ -12,6 +12,7 @@
  *   checkpoint `n` is committed;
  * - `part-<n, 10 digits>.jsonl`: published output of checkpoint `n`.
  */
+import { SerialQueue } from "../serial-queue.js";
 import { type FileHandle, mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import type { Batch, Sink, SinkContext, SinkWriter } from "../../engine/index.js";
@@ -170,8 +171,12 @@ class JsonlFileSinkWriter<T> implements SinkWriter<T> {
   #file: { epoch: number; handle: FileHandle } | null = null;
   /** Pending files prepared but not committed yet, oldest first. */
   #prepared: string[] = [];
-  #queue: Promise<void> = Promise.resolve();
-  #failure: unknown = null;
+  readonly #queue = new SerialQueue(
+    (cause) =>
+      new FileSinkError(this.#directory, "an earlier write failed; the sink is unusable", {
+        cause,
+      }),
+  );
   #closed = false;
 
   constructor(options: JsonlFileSinkOptions<T>, epoch: number) {
@@ -188,7 +193,7 @@ class JsonlFileSinkWriter<T> implements SinkWriter<T> {
 
   write(batch: Batch<T>): void {
     if (this.#closed) throw new FileSinkError(this.#directory, "write after close");
-    if (this.#failure !== null) throw this.#failed();
+    this.#queue.check();
     const { values } = batch;
     const serialize = this.#serialize;
     const lines = this.#lines;
@@ -222,7 +227,7 @@ class JsonlFileSinkWriter<T> implements SinkWriter<T> {
     if (this.#closed) return this.#rejectClosed("flush");
     const text = this.#takeBuffer();
     const epoch = this.#epoch;
-    return this.#enqueue(async () => {
+    return this.#queue.run(async () => {
       if (text !== null) await this.#append(epoch, text);
     });
   }
@@ -233,36 +238,38 @@ class JsonlFileSinkWriter<T> implements SinkWriter<T> {
     const epoch = this.#epoch;
     this.#epoch = checkpointId + 1;
     let progress: JsonlSinkProgress = { pending: null };
-    return this.#enqueue(async () => {
-      if (text !== null) await this.#append(epoch, text);
-      const file = this.#file;
-      this.#file = null;
-      let current: string | null = null;
-      if (file !== null) {
-        await this.#io(`cannot sync ${tmpName(file.epoch)}`, async () => {
-          await file.handle.sync();
-          await file.handle.close();
-        });
-        current = tmpName(file.epoch);
-      }
-      const target = pendingName(checkpointId);
-      const carried = this.#prepared;
-      if (carried.length > 0) {
-        // Earlier epochs were prepared but their checkpoints never committed: their
-        // records belong to this checkpoint now.
-        const [first, ...rest] = carried as [string, ...string[]];
-        const sources = current === null ? rest : [...rest, current];
-        await this.#concatenate(first, sources);
-        await this.#rename(first, target);
-      } else if (current !== null) {
-        await this.#rename(current, target);
-      }
-      if (carried.length > 0 || current !== null) {
-        await syncDirectory(this.#directory);
-        progress = { pending: target };
-      }
-      this.#prepared = progress.pending === null ? [] : [progress.pending];
-    }).then(() => progress);
+    return this.#queue
+      .run(async () => {
+        if (text !== null) await this.#append(epoch, text);
+        const file = this.#file;
+        this.#file = null;
+        let current: string | null = null;
+        if (file !== null) {
+          await this.#io(`cannot sync ${tmpName(file.epoch)}`, async () => {
+            await file.handle.sync();
+            await file.handle.close();
+          });
+          current = tmpName(file.epoch);
+        }
+        const target = pendingName(checkpointId);
+        const carried = this.#prepared;
+        if (carried.length > 0) {
+          // Earlier epochs were prepared but their checkpoints never committed: their
+          // records belong to this checkpoint now.
+          const [first, ...rest] = carried as [string, ...string[]];
+          const sources = current === null ? rest : [...rest, current];
+          await this.#concatenate(first, sources);
+          await this.#rename(first, target);
+        } else if (current !== null) {
+          await this.#rename(current, target);
+        }
+        if (carried.length > 0 || current !== null) {
+          await syncDirectory(this.#directory);
+          progress = { pending: target };
+        }
+        this.#prepared = progress.pending === null ? [] : [progress.pending];
+      })
+      .then(() => progress);
   }
 
   commit(checkpointId: number, progress: unknown): Promise<void> {
@@ -273,7 +280,7 @@ class JsonlFileSinkWriter<T> implements SinkWriter<T> {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#enqueue(async () => {
+    return this.#queue.run(async () => {
       if (pending === null) return;
       await publish(this.#directory, pending, checkpointId);
       this.#prepared = this.#prepared.filter((name) => name !== pending);
@@ -285,7 +292,7 @@ class JsonlFileSinkWriter<T> implements SinkWriter<T> {
     this.#closed = true;
     this.#lines = [];
     this.#buffered = 0;
-    await this.#queue.catch(() => {});
+    await this.#queue.idle();
     const file = this.#file;
     this.#file = null;
     if (file !== null) {
@@ -304,24 +311,6 @@ class JsonlFileSinkWriter<T> implements SinkWriter<T> {
     this.#lines = [];
     this.#buffered = 0;
     return text;
-  }
-
-  #enqueue(operation: () => Promise<void>): Promise<void> {
-    const run = this.#queue.then(() => {
-      if (this.#failure !== null) throw this.#failed();
-      return operation().catch((error: unknown) => {
-        this.#failure = error;
-        throw error;
-      });
-    });
-    this.#queue = run.catch(() => {});
-    return run;
-  }
-
-  #failed(): FileSinkError {
-    return new FileSinkError(this.#directory, "an earlier write failed; the sink is unusable", {
-      cause: this.#failure,
-    });
   }
 
   async #append(epoch: number, text: string): Promise<void> {

@@ -5,6 +5,7 @@
  * a crash at any moment leaves each row in exactly one published file after recovery.
  * The layout is described in `staging.ts` and docs/connectors-parquet.md.
  */
+import { SerialQueue } from "../serial-queue.js";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import {
@@ -225,8 +226,12 @@ class ParquetArchiveWriter<T> implements SinkWriter<T> {
   #rowsInTable = 0;
   /** Staged files prepared but not committed yet. */
   #prepared: string[] = [];
-  #queue: Promise<void> = Promise.resolve();
-  #failure: unknown = null;
+  readonly #queue = new SerialQueue(
+    (cause) =>
+      new ParquetSinkError(this.#directory, "an earlier write failed; the sink is unusable", {
+        cause,
+      }),
+  );
   #closed = false;
 
   constructor(options: ParquetArchiveSinkOptions<T>, database: Database) {
@@ -259,7 +264,7 @@ class ParquetArchiveWriter<T> implements SinkWriter<T> {
 
   write(batch: Batch<T>): void {
     if (this.#closed) throw new ParquetSinkError(this.#directory, "write after close");
-    if (this.#failure !== null) throw this.#failed();
+    this.#queue.check();
     const { values } = batch;
     const width = this.#names.length;
     const converters = this.#converters;
@@ -304,7 +309,7 @@ class ParquetArchiveWriter<T> implements SinkWriter<T> {
   flush(): Promise<void> {
     if (this.#closed) return this.#rejectClosed("flush");
     const buffer = this.#takeBuffer();
-    return this.#enqueue(async () => {
+    return this.#queue.run(async () => {
       if (buffer !== null) await this.#append(buffer);
     });
   }
@@ -313,14 +318,16 @@ class ParquetArchiveWriter<T> implements SinkWriter<T> {
     if (this.#closed) return this.#rejectClosed("prepareCommit");
     const buffer = this.#takeBuffer();
     let progress: ParquetSinkProgress = { staging: null, files: [] };
-    return this.#enqueue(async () => {
-      if (buffer !== null) await this.#append(buffer);
-      const staged = this.#rowsInTable > 0 ? await this.#stage(checkpointId) : [];
-      // Earlier epochs prepared but never committed: this checkpoint covers them now.
-      const files = [...this.#prepared, ...staged].sort();
-      progress = { staging: staged.length > 0 ? stagingFolder(checkpointId) : null, files };
-      this.#prepared = files;
-    }).then(() => progress);
+    return this.#queue
+      .run(async () => {
+        if (buffer !== null) await this.#append(buffer);
+        const staged = this.#rowsInTable > 0 ? await this.#stage(checkpointId) : [];
+        // Earlier epochs prepared but never committed: this checkpoint covers them now.
+        const files = [...this.#prepared, ...staged].sort();
+        progress = { staging: staged.length > 0 ? stagingFolder(checkpointId) : null, files };
+        this.#prepared = files;
+      })
+      .then(() => progress);
   }
 
   commit(checkpointId: number, progress: unknown): Promise<void> {
@@ -331,7 +338,7 @@ class ParquetArchiveWriter<T> implements SinkWriter<T> {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#enqueue(async () => {
+    return this.#queue.run(async () => {
       await publishAll(this.#directory, parsed);
       const folders = new Set(parsed.files.map((f) => f.split("/").slice(0, 2).join("/")));
       if (parsed.staging !== null) folders.add(parsed.staging);
@@ -346,7 +353,7 @@ class ParquetArchiveWriter<T> implements SinkWriter<T> {
     this.#closed = true;
     this.#columns = this.#names.map(() => []);
     this.#buffered = 0;
-    await this.#queue.catch(() => {});
+    await this.#queue.idle();
     const { instance, connection } = this.#database;
     try {
       this.#appender?.closeSync();
@@ -438,24 +445,6 @@ class ParquetArchiveWriter<T> implements SinkWriter<T> {
 
   #rejectClosed(operation: string): Promise<never> {
     return Promise.reject(new ParquetSinkError(this.#directory, `${operation} after close`));
-  }
-
-  #enqueue(operation: () => Promise<void>): Promise<void> {
-    const run = this.#queue.then(() => {
-      if (this.#failure !== null) throw this.#failed();
-      return operation().catch((error: unknown) => {
-        this.#failure = error;
-        throw error;
-      });
-    });
-    this.#queue = run.catch(() => {});
-    return run;
-  }
-
-  #failed(): ParquetSinkError {
-    return new ParquetSinkError(this.#directory, "an earlier write failed; the sink is unusable", {
-      cause: this.#failure,
-    });
   }
 
   async #io<R>(what: string, operation: () => Promise<R>): Promise<R> {
