@@ -4,11 +4,12 @@
 import type { Command } from "./command.js";
 import { exampleCommand } from "./example.js";
 import { replayCommand } from "./replay.js";
+import { runCommand } from "./run.js";
 
 export type { Command } from "./command.js";
 
 /** Every subcommand, in help order. Names are unique. */
-export const commands: readonly Command[] = [replayCommand, exampleCommand];
+export const commands: readonly Command[] = [runCommand, replayCommand, exampleCommand];
 
 /** The command called `name`, or `undefined`. */
 export function findCommand(name: string): Command | undefined {

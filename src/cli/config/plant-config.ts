@@ -1,0 +1,155 @@
+/**
+ * The YAML configuration of `millstream run` (and `replay --config`): its schema,
+ * defaults, and a loader whose errors name the file, the field and what was expected.
+ * Relative paths are resolved against the folder of the configuration file.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import type { PlantConfig } from "../../iot/plant-pipeline.js";
+
+const positive = z.number().positive();
+const nonNegative = z.number().min(0);
+const settings = z.record(z.string(), z.unknown());
+
+const schema = z
+  .object({
+    name: z.string().min(1).default("plant"),
+    input: z
+      .object({
+        files: z.array(z.string().min(1)).min(1),
+        batchSize: z.number().int().positive().optional(),
+      })
+      .strict(),
+    metadata: z
+      .object({
+        folder: z.string().min(1),
+        reloadIntervalMs: positive.default(2000),
+      })
+      .strict(),
+    outputs: z
+      .object({
+        folder: z.string().min(1),
+        archive: z.boolean().default(true),
+      })
+      .strict(),
+    checkpoint: z
+      .object({
+        sqlite: z.string().min(1).optional(),
+        postgres: z.string().min(1).optional(),
+        intervalMs: positive.default(5000),
+      })
+      .strict()
+      .refine((c) => !(c.sqlite && c.postgres), {
+        message: "give either sqlite or postgres, not both",
+      })
+      .default({ intervalMs: 5000 }),
+    pipeline: z
+      .object({
+        maxOutOfOrderness: nonNegative.optional(),
+        idleTimeout: positive.optional(),
+        advanceWhenQuiet: z.boolean().optional(),
+        maxFutureMs: nonNegative.optional(),
+        detectors: settings.optional(),
+        facilityMetrics: settings.optional(),
+        equipmentHealth: settings.optional(),
+        productionEfficiency: settings.optional(),
+        equipmentState: settings.optional(),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+/** A validated configuration with paths made absolute. */
+export interface PlantConfigFile {
+  readonly file: string;
+  readonly name: string;
+  readonly input: { readonly files: readonly string[]; readonly batchSize?: number };
+  readonly metadata: { readonly folder: string; readonly reloadIntervalMs: number };
+  readonly outputs: { readonly folder: string; readonly archive: boolean };
+  readonly checkpoint: {
+    readonly sqlite?: string;
+    readonly postgres?: string;
+    readonly intervalMs: number;
+  };
+  readonly pipeline: PlantConfig;
+}
+
+/** A configuration file that cannot be used; the message names the file, the field and the expectation. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return "nothing";
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function at(value: unknown, keys: readonly PropertyKey[]): unknown {
+  let v = value;
+  for (const k of keys)
+    v = v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+/**
+ * `env:NAME` reads the value from the environment variable NAME, so secrets such as
+ * database passwords stay out of configuration files.
+ */
+function fromEnvironment(file: string, value: string): string {
+  if (!value.startsWith("env:")) return value;
+  const name = value.slice(4);
+  const found = process.env[name];
+  if (!found)
+    throw new ConfigError(`${file}: checkpoint.postgres: environment variable ${name} is not set`);
+  return found;
+}
+
+/** Reads, parses and validates the YAML configuration at `file`. */
+export function loadPlantConfig(file: string): PlantConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new ConfigError(`${file}: cannot read the configuration: ${(error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`${file}: not valid YAML: ${(error as Error).message}`);
+  }
+  const result = schema.safeParse(raw ?? {});
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const where = issue.path.length > 0 ? issue.path.join(".") : "(top level)";
+      return `${file}: ${where}: ${issue.message} (got ${describe(at(raw, issue.path))})`;
+    });
+    throw new ConfigError(lines.join("\n"));
+  }
+  const c = result.data;
+  const base = path.dirname(path.resolve(file));
+  const resolve = (p: string) => path.resolve(base, p);
+  const pipeline = Object.fromEntries(
+    Object.entries(c.pipeline).filter(([, v]) => v !== undefined),
+  ) as PlantConfig;
+  return {
+    file,
+    name: c.name,
+    input: {
+      files: c.input.files.map(resolve),
+      ...(c.input.batchSize ? { batchSize: c.input.batchSize } : {}),
+    },
+    metadata: { folder: resolve(c.metadata.folder), reloadIntervalMs: c.metadata.reloadIntervalMs },
+    outputs: { folder: resolve(c.outputs.folder), archive: c.outputs.archive },
+    checkpoint: {
+      ...(c.checkpoint.sqlite ? { sqlite: resolve(c.checkpoint.sqlite) } : {}),
+      ...(c.checkpoint.postgres ? { postgres: fromEnvironment(file, c.checkpoint.postgres) } : {}),
+      intervalMs: c.checkpoint.intervalMs,
+    },
+    pipeline,
+  };
+}
