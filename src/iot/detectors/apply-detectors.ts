@@ -3,7 +3,7 @@
  * process step (`detect-zscore`, …) on the enriched readings, and their anomalies
  * are merged into one stream.
  */
-import type { Stream } from "../../engine/index.js";
+import type { KeyedProcessFunction, Stream } from "../../engine/index.js";
 import type { Anomaly, EnrichedReading } from "../reading/reading.js";
 import {
   type EquipmentTransitionConfig,
@@ -61,12 +61,7 @@ export const detectorsConfigDefaults = Object.freeze({
 
 /** Step names of the detectors (and of the union) that `applyDetectors` adds. */
 export const DETECTOR_STEPS = Object.freeze({
-  zScore: "detect-zscore",
-  threshold: "detect-threshold",
-  trend: "detect-trend",
-  stuckSensor: "detect-stuck",
-  offline: "detect-offline",
-  qualityDegradation: "detect-quality",
+  perSensor: "detect-sensor",
   equipmentKnown: "detect-equipment-known",
   equipmentTransition: "detect-equipment",
   union: "detect-anomalies",
@@ -95,29 +90,17 @@ export function applyDetectors(
   const outputs: Stream<Anomaly>[] = [];
   const { zScore, threshold, trend, stuckSensor, offline, qualityDegradation } = config;
   const equipment = config.equipmentTransition;
-  if (on(zScore)) {
-    outputs.push(
-      bySensor.process(DETECTOR_STEPS.zScore, zScoreDetector(withoutToggle(zScore ?? {}))),
-    );
-  }
-  if (on(threshold)) {
-    const fn = thresholdDetector(withoutToggle(threshold ?? {}));
-    outputs.push(bySensor.process(DETECTOR_STEPS.threshold, fn));
-  }
-  if (on(trend)) {
-    outputs.push(bySensor.process(DETECTOR_STEPS.trend, trendDetector(withoutToggle(trend ?? {}))));
-  }
-  if (on(stuckSensor)) {
-    const fn = stuckSensorDetector(withoutToggle(stuckSensor ?? {}));
-    outputs.push(bySensor.process(DETECTOR_STEPS.stuckSensor, fn));
-  }
-  if (on(offline)) {
-    const fn = offlineDetector(withoutToggle(offline ?? {}));
-    outputs.push(bySensor.process(DETECTOR_STEPS.offline, fn));
-  }
+  const perSensor: KeyedProcessFunction<string, EnrichedReading, Anomaly>[] = [];
+  if (on(zScore)) perSensor.push(zScoreDetector(withoutToggle(zScore ?? {})));
+  if (on(threshold)) perSensor.push(thresholdDetector(withoutToggle(threshold ?? {})));
+  if (on(trend)) perSensor.push(trendDetector(withoutToggle(trend ?? {})));
+  if (on(stuckSensor)) perSensor.push(stuckSensorDetector(withoutToggle(stuckSensor ?? {})));
+  if (on(offline)) perSensor.push(offlineDetector(withoutToggle(offline ?? {})));
   if (on(qualityDegradation)) {
-    const fn = qualityDegradationDetector(withoutToggle(qualityDegradation ?? {}));
-    outputs.push(bySensor.process(DETECTOR_STEPS.qualityDegradation, fn));
+    perSensor.push(qualityDegradationDetector(withoutToggle(qualityDegradation ?? {})));
+  }
+  if (perSensor.length > 0) {
+    outputs.push(bySensor.process(DETECTOR_STEPS.perSensor, fuseDetectors(perSensor)));
   }
   if (on(equipment)) {
     const fn = equipmentTransitionDetector(withoutToggle(equipment ?? {}));
@@ -128,4 +111,24 @@ export function applyDetectors(
   }
   const [first, ...rest] = outputs;
   return rest.length === 0 ? first! : first!.union(DETECTOR_STEPS.union, ...rest);
+}
+
+/**
+ * One keyed step running every per-sensor detector on each reading, in order: one
+ * key lookup and one state entry per sensor instead of one per detector. Their
+ * state names are distinct, so they share the key's state without clashing; timers
+ * (only the offline detector has them) go to every detector with `onTimer`.
+ */
+function fuseDetectors(
+  detectors: readonly KeyedProcessFunction<string, EnrichedReading, Anomaly>[],
+): KeyedProcessFunction<string, EnrichedReading, Anomaly> {
+  const withTimers = detectors.filter((d) => d.onTimer !== undefined);
+  return {
+    processElement(reading, context) {
+      for (const d of detectors) d.processElement(reading, context);
+    },
+    onTimer(time, context) {
+      for (const d of withTimers) d.onTimer!(time, context);
+    },
+  };
 }
