@@ -27,26 +27,10 @@ import { InvalidCheckpointError } from "./errors.js";
 export const MAX_PARTITION = 2_147_483_647;
 
 /** The content a checksum covers: a checkpoint's metadata and its delta rows. */
-export interface ChecksumContent {
-  readonly job: string;
-  readonly id: number;
-  readonly createdAt: number;
-  readonly rows: readonly StateRow[];
-  readonly shared: readonly SharedRow[];
-  readonly positions: readonly PositionRow[];
-  readonly sinks: readonly SinkProgressRow[];
-}
+export type ChecksumContent = CheckpointData;
 
 /** A validated checkpoint, every group sorted canonically (copies; the input is untouched). */
-export interface PreparedCheckpoint {
-  readonly job: string;
-  readonly id: number;
-  readonly createdAt: number;
-  readonly rows: readonly StateRow[];
-  readonly shared: readonly SharedRow[];
-  readonly positions: readonly PositionRow[];
-  readonly sinks: readonly SinkProgressRow[];
-}
+export type PreparedCheckpoint = CheckpointData;
 
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 

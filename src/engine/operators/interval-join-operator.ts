@@ -10,9 +10,9 @@
 import type { Batch } from "../batch.js";
 import { SnapshotError } from "../errors.js";
 import type { Key } from "../partition.js";
+import { KeyTimers } from "../runtime/key-timers.js";
 import { type KeyEntry, KeyedOperator } from "../runtime/keyed-operator.js";
 import type { StepSnapshot } from "../runtime/operator.js";
-import { TimerQueue } from "../time/timer-queue.js";
 
 /** Records of one input for one key, sorted by time (arrival order among equal times). */
 interface Buffer {
@@ -98,8 +98,7 @@ function copyBuffer(b: Buffer): BufferSnapshot {
  * `{ left, right }`) there with reason `step-error`.
  */
 export class IntervalJoinOperator extends KeyedOperator<JoinEntry> {
-  readonly #timers = new TimerQueue();
-  readonly #due: JoinEntry[] = [];
+  readonly #timers = new KeyTimers<JoinEntry>(this.entries);
 
   constructor(
     step: string,
@@ -217,27 +216,16 @@ export class IntervalJoinOperator extends KeyedOperator<JoinEntry> {
   }
 
   #setTimer(e: JoinEntry, time: number): void {
-    e.timer = this.#timers.move(e.key, e.timer, time);
+    this.#timers.set(e, time);
   }
-
-  readonly #collectDue = (_time: number, key: Key): void => {
-    const e = this.entries.get(key);
-    if (e !== undefined) this.#due.push(e);
-  };
 
   /**
    * Evicts what the watermark made useless. Timers fire when `W >= expiry` but a
    * record goes only when `expiry < W`, so a key may be rescheduled at exactly `W`;
-   * rescheduling after `fireUpTo` returns keeps that timer for the next watermark.
+   * rescheduling after the due keys are taken keeps that timer for the next watermark.
    */
   protected override onWatermark(watermark: number): void {
-    const due = this.#due;
-    this.#timers.fireUpTo(watermark, this.#collectDue);
-    for (const e of due) {
-      e.timer = POS;
-      this.#evict(e, watermark);
-    }
-    due.length = 0;
+    for (const e of this.#timers.takeDue(watermark)) this.#evict(e, watermark);
   }
 
   #evict(e: JoinEntry, watermark: number): void {

@@ -6,7 +6,6 @@ import type { Batch } from "../batch.js";
 import type { Key } from "../partition.js";
 import type { OutputTag } from "../output-tag.js";
 import { type KeyEntry, KeyedOperator } from "../runtime/keyed-operator.js";
-import type { StepSnapshot } from "../runtime/operator.js";
 import type {
   KeyedProcessFunction,
   MapState,

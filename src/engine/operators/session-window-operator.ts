@@ -10,9 +10,9 @@ import type { AnyAggregator } from "../aggregate/aggregator.js";
 import type { Batch } from "../batch.js";
 import { SnapshotError } from "../errors.js";
 import type { Key } from "../partition.js";
+import { KeyTimers } from "../runtime/key-timers.js";
 import { type KeyEntry, KeyedOperator } from "../runtime/keyed-operator.js";
 import type { StepSnapshot } from "../runtime/operator.js";
-import { TimerQueue } from "../time/timer-queue.js";
 import { type WindowEmission, type WindowOptions, windowId } from "../window/window-result.js";
 import type { SessionWindows } from "../window/window-spec.js";
 
@@ -111,11 +111,10 @@ export class SessionWindowOperator extends KeyedOperator<SessionEntry> {
   readonly #maxLength: number;
   readonly #lateness: number;
   readonly #earlyEvery: number;
-  readonly #timers = new TimerQueue();
+  readonly #timers = new KeyTimers<SessionEntry>(this.entries);
   readonly #pending = new Set<Key>();
   readonly #dirty = new Set<Key>();
   readonly #hits: number[] = [];
-  readonly #due: SessionEntry[] = [];
   #nextEarly = NEG;
 
   constructor(
@@ -283,13 +282,8 @@ export class SessionWindowOperator extends KeyedOperator<SessionEntry> {
   }
 
   #setTimer(e: SessionEntry, time: number): void {
-    e.timer = this.#timers.move(e.key, e.timer, time);
+    this.#timers.set(e, time);
   }
-
-  readonly #collectDue = (_time: number, key: Key): void => {
-    const e = this.entries.get(key);
-    if (e !== undefined) this.#due.push(e);
-  };
 
   /**
    * A key's timer may be earlier than needed (it is only ever moved earlier while
@@ -297,12 +291,10 @@ export class SessionWindowOperator extends KeyedOperator<SessionEntry> {
    * depends on state alone.
    */
   protected override onWatermark(watermark: number): void {
-    const due = this.#due;
-    this.#timers.fireUpTo(watermark, this.#collectDue);
+    const due = this.#timers.takeDue(watermark);
     if (due.length === 0) return;
     let n = 0;
     for (const e of due) {
-      e.timer = POS;
       const next = this.#nextWake(e);
       if (next > watermark) {
         this.#setTimer(e, next);
@@ -317,7 +309,6 @@ export class SessionWindowOperator extends KeyedOperator<SessionEntry> {
       e.timer = POS;
       this.#wake(e, watermark);
     }
-    due.length = 0;
   }
 
   /** Fires the due sessions of `e`, drops those past their lateness, schedules the next wake-up. */

@@ -11,9 +11,9 @@
 import type { Batch } from "../batch.js";
 import type { AnyAggregator } from "../aggregate/aggregator.js";
 import type { Key } from "../partition.js";
+import { KeyTimers } from "../runtime/key-timers.js";
 import { type KeyEntry, KeyedOperator } from "../runtime/keyed-operator.js";
 import type { StepSnapshot } from "../runtime/operator.js";
-import { TimerQueue } from "../time/timer-queue.js";
 import { type WindowEmission, type WindowOptions, windowId } from "../window/window-result.js";
 import type { SlidingWindows, TumblingWindows } from "../window/window-spec.js";
 
@@ -53,7 +53,7 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
   readonly #pane: number;
   readonly #lateness: number;
   readonly #earlyEvery: number;
-  readonly #timers = new TimerQueue();
+  readonly #timers = new KeyTimers<PaneEntry>(this.entries);
   readonly #pendingUpdates = new Set<Key>();
   readonly #dirty = new Set<Key>();
   #nextEarly = NEG;
@@ -190,7 +190,7 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
   }
 
   #setTimer(e: PaneEntry, time: number): void {
-    e.timer = this.#timers.move(e.key, e.timer, time);
+    this.#timers.set(e, time);
   }
 
   #emitLateUpdates(): void {
@@ -229,10 +229,7 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
   }
 
   protected override onWatermark(watermark: number): void {
-    this.#timers.fireUpTo(watermark, (time, key) => {
-      const e = this.entries.get(key);
-      if (e) this.#wake(e, time);
-    });
+    this.#timers.fire(watermark, (e, time) => this.#wake(e, time));
   }
 
   /**
@@ -241,10 +238,9 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
    * than per watermark keeps results in window-end order across keys.
    */
   #wake(e: PaneEntry, time: number): void {
-    e.timer = POS;
     const { starts, accs } = e;
     const size = this.#size;
-    let end = this.#endAfter(e.firedUpTo > starts[0]! ? e.firedUpTo : starts[0]!);
+    let end = this.#endAfter(Math.max(e.firedUpTo , starts[0]!));
     let i = 0;
     while (end <= time) {
       while (i < starts.length && starts[i]! < end - size) i++;
