@@ -240,7 +240,7 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
   #wake(e: PaneEntry, time: number): void {
     const { starts, accs } = e;
     const size = this.#size;
-    let end = this.#endAfter(Math.max(e.firedUpTo , starts[0]!));
+    let end = this.#endAfter(Math.max(e.firedUpTo, starts[0]!));
     let i = 0;
     while (end <= time) {
       while (i < starts.length && starts[i]! < end - size) i++;
