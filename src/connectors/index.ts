@@ -5,3 +5,4 @@
 export * from "./checkpoint/index.js";
 export * from "./file/index.js";
 export * from "./parquet/index.js";
+export * from "./inbound-message.js";

@@ -32,11 +32,17 @@ export {
 } from "./output-tag.js";
 export { murmur3String as hashString } from "./hash/murmur3.js";
 export { DEFAULT_PARTITIONS, type Key, partitionOf } from "./partition.js";
-export type { CheckpointProgress, JobProgress, JobState } from "./runtime/job.js";
+export type { CheckpointProgress, JobProgress, JobState, SourceProgress } from "./runtime/job.js";
 export { Job } from "./runtime/job.js";
 export type { KeyDelta, StepDelta, StepSnapshot } from "./runtime/operator.js";
 export type { Sink, SinkContext, SinkWriter } from "./sink.js";
-export type { Source, SourceContext, SourcePoll, SourceReader } from "./source.js";
+export type {
+  Source,
+  SourceContext,
+  SourcePoll,
+  SourceReader,
+  SourceStatus,
+} from "./source.js";
 export type {
   KeyedProcessFunction,
   MapState,

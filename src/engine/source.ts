@@ -59,7 +59,24 @@ export interface SourceReader<T> {
    * crash replays them.
    */
   acknowledge?(positions: ReadonlyMap<number, unknown>): Promise<void>;
+  /**
+   * Connection state and backlog, for metrics and dashboards. Sources without a
+   * connection (files, memory) may omit it; the job then reports them as connected.
+   */
+  status?(): SourceStatus;
   close(): Promise<void>;
+}
+
+/**
+ * What a source reports about its connection. `lag` is how many records (or
+ * messages) are waiting upstream for this source, when the broker tells;
+ * `null` when unknown.
+ */
+export interface SourceStatus {
+  readonly state: "connected" | "reconnecting" | "error" | "closed";
+  /** Why, for `reconnecting` and `error`: the last connection error's message. */
+  readonly detail?: string;
+  readonly lag: number | null;
 }
 
 /** A source of records of type `T`. */

@@ -25,7 +25,7 @@ import { JobStateError, StepFailedError } from "../errors.js";
 import type { StepProgress } from "../metrics/step-metrics.js";
 import { DEFAULT_PARTITIONS } from "../partition.js";
 import type { SinkWriter } from "../sink.js";
-import type { SourcePoll, SourceReader } from "../source.js";
+import type { SourcePoll, SourceReader, SourceStatus } from "../source.js";
 import { type CompiledGraph, type CompiledSource, compileGraph } from "../stream/compile-graph.js";
 import type { RunOptions } from "../stream/dataflow.js";
 import type { SinkStep } from "../stream/stream.js";
@@ -72,6 +72,15 @@ export interface JobProgress {
   readonly recordsIn: number;
   readonly steps: readonly StepProgress[];
   readonly checkpoints: CheckpointProgress;
+  /** Each running source's connection state and lag (empty before the job starts). */
+  readonly sources: readonly SourceProgress[];
+}
+
+/** One source's connection state, from `SourceReader.status()`. */
+export interface SourceProgress {
+  readonly step: string;
+  readonly description: string;
+  readonly status: SourceStatus;
 }
 
 interface RunningSource {
@@ -84,6 +93,8 @@ interface RunningSink {
   readonly name: string;
   readonly writer: SinkWriter<unknown>;
 }
+
+const CONNECTED: SourceStatus = { state: "connected", lag: null };
 
 export class Job {
   readonly #graph: CompiledGraph;
@@ -209,6 +220,11 @@ export class Job {
       watermark: Number.isFinite(watermark) || watermark > 0 ? watermark : null,
       recordsIn,
       steps,
+      sources: this.#sources.map((s) => ({
+        step: s.compiled.name,
+        description: s.compiled.source.description,
+        status: s.reader.status?.() ?? CONNECTED,
+      })),
       checkpoints: {
         ...cp,
         recentPausesMs: [...cp.recentPausesMs],
