@@ -29,30 +29,20 @@ import {
   type ProductionEfficiencyRecord,
   productionEfficiencySteps,
 } from "./dashboards/index.js";
+import type { InboundMessage } from "../connectors/index.js";
+import {
+  type DeduplicateOptions,
+  deduplicateReadings,
+  type ReadingDeadLetter,
+  RejectedReading,
+  readingParser,
+} from "./ingest/index.js";
 import { applyDetectors, type DetectorsConfig } from "./detectors/index.js";
 import { createEnricher, type Enricher } from "./enrich/index.js";
 import type { MetadataCatalog } from "./metadata/index.js";
-import {
-  type Anomaly,
-  type EnrichedReading,
-  type ParseResult,
-  parseReading,
-  type ReasonCode,
-  type Reading,
-  truncatePayload,
-} from "./reading/index.js";
+import type { Anomaly, EnrichedReading, Reading } from "./reading/index.js";
 
-/** A raw reading millstream could not use, with why and what it was. */
-export interface ReadingDeadLetter {
-  readonly reason: ReasonCode | string;
-  /** The field at fault (`""` for the whole payload). */
-  readonly path: string;
-  readonly message: string;
-  /** The raw payload, cut at 4 KiB. */
-  readonly payload: string;
-  /** The step that rejected it. */
-  readonly step: string;
-}
+export type { ReadingDeadLetter } from "./ingest/index.js";
 
 /** Where each output of the plant pipeline goes; omit a sink to skip that output. */
 export interface PlantSinks {
@@ -76,6 +66,15 @@ export interface PlantConfig {
   readonly advanceWhenQuiet?: boolean;
   /** How far ahead of the clock a reading's timestamp may be, ms. Default 300,000. */
   readonly maxFutureMs?: number;
+  /**
+   * Reading fields carried in the message topic (MQTT topic, NATS subject), e.g.
+   * `plants/{facility_id}/{sensor_type}/{sensor_id}`; fields in the payload win.
+   */
+  readonly topicTemplate?: string;
+  /** Level separator of `topicTemplate`: `/` (default) or `.` for NATS subjects. */
+  readonly topicSeparator?: string;
+  /** Drop repeated deliveries of a reading (same sensor_id and timestamp). Off by default. */
+  readonly deduplicate?: DeduplicateOptions;
   readonly detectors?: DetectorsConfig;
   readonly facilityMetrics?: FacilityMetricsConfig;
   readonly equipmentHealth?: EquipmentHealthConfig;
@@ -84,8 +83,8 @@ export interface PlantConfig {
 }
 
 export interface PlantPipelineOptions {
-  /** Raw readings, one JSON document per record. */
-  readonly input: Source<string>;
+  /** Raw readings, one JSON document per record, bare or with its origin and topic. */
+  readonly input: Source<string | InboundMessage>;
   readonly catalog: MetadataCatalog;
   readonly sinks: PlantSinks;
   readonly config?: PlantConfig;
@@ -106,34 +105,25 @@ export function plantPipeline(name: string, options: PlantPipelineOptions): Plan
   const maxFutureMs = config.maxFutureMs ?? 300_000;
   const { sinks } = options;
 
-  const checked = source("input", options.input).map(
-    "parse",
-    (raw): ParseResult & { raw: string } => {
-      const result = parseReading(raw, { now: now(), maxFutureMs });
-      return { ...result, raw };
-    },
+  const parse = readingParser({
+    now,
+    maxFutureMs,
+    ...(config.topicTemplate ? { topicTemplate: config.topicTemplate } : {}),
+    ...(config.topicSeparator ? { topicSeparator: config.topicSeparator } : {}),
+  });
+  const checked = source("input", options.input).map("parse", parse);
+  const rejected = checked.filter(
+    "rejected",
+    (r): r is ReadingDeadLetter => r instanceof RejectedReading,
   );
-  const rejected = checked
-    .filter("rejected", (r) => !r.ok)
-    .map("dead-letter", (r): ReadingDeadLetter => {
-      const failure = r as Extract<ParseResult, { ok: false }> & { raw: string };
-      return {
-        reason: failure.code,
-        path: failure.path,
-        message: failure.message,
-        payload: truncatePayload(failure.raw, 4096),
-        step: "parse",
-      };
-    });
-  const readings = checked
-    .filter("valid", (r) => r.ok)
-    .map("reading", (r) => (r as Extract<ParseResult, { ok: true }>).reading)
-    .withEventTime("event-time", {
-      timestamp: (r: Reading) => r.timestamp,
-      maxOutOfOrderness: config.maxOutOfOrderness ?? 10_000,
-      idleTimeout: config.idleTimeout ?? 30_000,
-      advanceWhenQuiet: config.advanceWhenQuiet ?? true,
-    });
+  const valid = checked.filter("valid", (r): r is Reading => !(r instanceof RejectedReading));
+  const timed = valid.withEventTime("event-time", {
+    timestamp: (r: Reading) => r.timestamp,
+    maxOutOfOrderness: config.maxOutOfOrderness ?? 10_000,
+    idleTimeout: config.idleTimeout ?? 30_000,
+    advanceWhenQuiet: config.advanceWhenQuiet ?? true,
+  });
+  const readings = config.deduplicate ? deduplicateReadings(timed, config.deduplicate) : timed;
   const enricher = createEnricher(options.catalog);
   const enriched = readings.map("enrich", enricher.enrich);
   const anomalies = applyDetectors(enriched, config.detectors);

@@ -8,6 +8,7 @@ import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import type { PlantConfig } from "../../iot/plant-pipeline.js";
+import { compileTopicTemplate } from "../../iot/reading/topic-template.js";
 
 const positive = z.number().positive();
 const nonNegative = z.number().min(0);
@@ -51,6 +52,19 @@ const schema = z
         idleTimeout: positive.optional(),
         advanceWhenQuiet: z.boolean().optional(),
         maxFutureMs: nonNegative.optional(),
+        topicTemplate: z
+          .string()
+          .min(1)
+          .superRefine((template, ctx) => {
+            try {
+              compileTopicTemplate(template);
+            } catch (error) {
+              ctx.addIssue({ code: "custom", message: (error as Error).message });
+            }
+          })
+          .optional(),
+        topicSeparator: z.enum(["/", "."]).optional(),
+        deduplicate: z.object({ retentionMs: positive.optional() }).strict().optional(),
         detectors: settings.optional(),
         facilityMetrics: settings.optional(),
         equipmentHealth: settings.optional(),

@@ -1,0 +1,82 @@
+/**
+ * The parse step of the plant pipeline: a raw record (a JSON string, or an
+ * `InboundMessage` with its origin and topic) to a `Reading`, or to a
+ * `RejectedReading` naming the reason and the source position.
+ */
+import type { InboundMessage } from "../../connectors/index.js";
+import {
+  type ParseResult,
+  parseReading,
+  type Reading,
+  truncatePayload,
+  validateReading,
+} from "../reading/index.js";
+import { compileTopicTemplate, type TopicMatcher } from "../reading/topic-template.js";
+import { RejectedReading } from "./rejected-reading.js";
+
+/** Options of {@link readingParser}. */
+export interface ReadingParserOptions {
+  /** The clock for the `timestamp-in-future` check. */
+  readonly now: () => number;
+  /** How far ahead of the clock a timestamp may be, ms. */
+  readonly maxFutureMs: number;
+  /**
+   * Fields carried in the message topic, e.g. `plants/{facility_id}/{sensor_type}/{sensor_id}`
+   * (see `compileTopicTemplate`). A field in the payload wins over the topic.
+   */
+  readonly topicTemplate?: string;
+  /** Level separator of topics: `/` (MQTT, default) or `.` (NATS subjects). */
+  readonly topicSeparator?: string;
+}
+
+/** A function from raw record to reading or reject; never throws. */
+export type ReadingParser = (raw: string | InboundMessage) => Reading | RejectedReading;
+
+/** Builds the parse function of the plant pipeline. Throws `TopicTemplateError` for a bad template. */
+export function readingParser(options: ReadingParserOptions): ReadingParser {
+  const { now, maxFutureMs } = options;
+  const matcher: TopicMatcher | null = options.topicTemplate
+    ? compileTopicTemplate(options.topicTemplate, options.topicSeparator)
+    : null;
+  return (raw) => {
+    let payload: string;
+    let position: string | null = null;
+    let result: ParseResult;
+    if (typeof raw === "string") {
+      payload = raw;
+      result = parseReading(payload, { now: now(), maxFutureMs });
+    } else {
+      payload = raw.payload;
+      position = raw.origin;
+      const fields = matcher && raw.topic !== undefined ? matcher(raw.topic) : null;
+      result = fields
+        ? parseWithTopic(payload, fields, now(), maxFutureMs)
+        : parseReading(payload, { now: now(), maxFutureMs });
+    }
+    if (result.ok) return result.reading;
+    return new RejectedReading(
+      result.code,
+      result.path,
+      result.message,
+      truncatePayload(payload, 4096),
+      position,
+      "parse",
+    );
+  };
+}
+
+function parseWithTopic(
+  payload: string,
+  fields: Readonly<Record<string, string>>,
+  now: number,
+  maxFutureMs: number,
+): ParseResult {
+  const first = parseReading(payload, { now, maxFutureMs });
+  if (first.ok || first.code !== "missing-field") return first;
+  // The payload lacks a field: take what the topic carries, then validate again.
+  const object = JSON.parse(payload) as Record<string, unknown>;
+  for (const [field, value] of Object.entries(fields)) {
+    if (object[field] === undefined || object[field] === null) object[field] = value;
+  }
+  return validateReading(object, { now, maxFutureMs });
+}
