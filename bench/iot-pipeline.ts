@@ -12,8 +12,8 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import type { Sink, Source, SourcePoll } from "../src/engine/index.js";
 import { readingArchiveSink } from "../src/iot/archive/index.js";
-import { buildMetadataSet, MetadataCatalog } from "../src/iot/metadata/index.js";
 import { plantPipeline } from "../src/iot/plant-pipeline.js";
+import { plantCatalog, readingLine } from "./plant-fixture.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -24,88 +24,11 @@ const { values: args } = parseArgs({
 });
 const records = Number(args.records);
 const sensors = Number(args.sensors);
-const TYPES = ["temperature", "vibration", "pressure", "power", "generic"] as const;
 const START = Date.UTC(2026, 10, 2, 6, 0, 0);
-
-function metadata() {
-  const facilities = Array.from({ length: 10 }, (_, f) => ({
-    facility_id: `F${f}`,
-    facility_name: `Plant ${f}`,
-    location: "bench",
-    timezone: f % 2 === 0 ? "Europe/Berlin" : "America/New_York",
-    production_lines: ["L1", "L2", "L3", "L4"],
-  }));
-  const equipment = Array.from({ length: sensors / 5 }, (_, e) => ({
-    equipment_id: `E${e}`,
-    facility_id: `F${e % 10}`,
-    production_line: `L${(e % 4) + 1}`,
-    equipment_class: "pump",
-    criticality: "medium",
-  }));
-  const sensorRows = Array.from({ length: sensors }, (_, s) => ({
-    sensor_id: `S${s}`,
-    facility_id: `F${Math.floor(s / 5) % 10}`,
-    equipment_id: `E${Math.floor(s / 5)}`,
-    production_line: `L${(Math.floor(s / 5) % 4) + 1}`,
-    sensor_type: TYPES[s % 5],
-    alert_thresholds: { warning_max: 1000, critical_max: 2000 },
-  }));
-  const as = (file: string, rows: unknown[]) => ({
-    file,
-    records: rows.map((value, i) => ({ value, location: `record ${i}` })),
-  });
-  return new MetadataCatalog(
-    buildMetadataSet({
-      facilities: as("facilities", facilities),
-      sensors: as("sensors", sensorRows),
-      equipment: as("equipment", equipment),
-    }),
-  );
-}
 
 function line(i: number): string {
   const s = i % sensors;
-  const t = START + Math.floor(i / sensors) * 1000 + (s % 1000);
-  const base = {
-    sensor_id: `S${s}`,
-    timestamp: t,
-    facility_id: `F${Math.floor(s / 5) % 10}`,
-    quality_score: 0.97,
-  };
-  const wobble = Math.sin(i / 977) * 2;
-  switch (TYPES[s % 5]!) {
-    case "temperature":
-      return JSON.stringify({
-        ...base,
-        sensor_type: "temperature",
-        temperature_celsius: 60 + wobble,
-        humidity: 40,
-      });
-    case "vibration":
-      return JSON.stringify({
-        ...base,
-        sensor_type: "vibration",
-        acceleration_x: 0.3 + wobble / 10,
-        acceleration_y: 0.2,
-        acceleration_z: 0.1,
-      });
-    case "pressure":
-      return JSON.stringify({
-        ...base,
-        sensor_type: "pressure",
-        pressure_psi: 120 + wobble,
-        flow_rate: 3,
-      });
-    case "power":
-      return JSON.stringify({
-        ...base,
-        sensor_type: "power",
-        voltage: 230,
-        current: 8 + wobble / 4,
-      });
-    default:
-      return JSON.stringify({ ...base, sensor_type: "generic", value: 5 + wobble, unit: "bar" });
-  }
+  return readingLine(s, START + Math.floor(i / sensors) * 1000 + (s % 1000));
 }
 
 const lines = Array.from({ length: records }, (_, i) => line(i));
@@ -154,7 +77,7 @@ const work = mkdtempSync(path.join(os.tmpdir(), "millstream-pipeline-bench-"));
 try {
   const { dataflow } = plantPipeline("bench", {
     input: linesSource(),
-    catalog: metadata(),
+    catalog: plantCatalog(sensors),
     config: { advanceWhenQuiet: false },
     now: () => START + 3_600_000,
     sinks: {
@@ -172,6 +95,7 @@ try {
   const job = dataflow.job({ tickInterval: 100 });
   await job.run();
   const seconds = (performance.now() - started) / 1000;
+  if (process.env.BENCH_STEPS) for (const s of job.progress().steps) console.log(`${s.step.padEnd(40)} ${s.busyMs.toFixed(0).padStart(7)} ms  in ${s.recordsIn} out ${s.recordsOut}`);
   const rate = records / seconds;
   const rss = process.resourceUsage().maxRSS / 1024;
   console.log(

@@ -153,4 +153,68 @@ describe("millstream replay", () => {
     ]);
     connection.closeSync();
   });
+
+  it("takes pipeline settings and the metadata folder from --config", async () => {
+    const metadata = await writeMetadataFolder();
+    const input = path.join(work, "readings-config.jsonl");
+    const { spikeAt } = writeInput(input);
+    const out = path.join(work, "out-config");
+    const config = path.join(work, "plant.yaml");
+    writeFileSync(
+      config,
+      `metadata: { folder: ${JSON.stringify(metadata)} }\npipeline:\n  detectors:\n    threshold: { enabled: false }\n`,
+    );
+    const run = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "src/cli/main.ts",
+        "replay",
+        "--input",
+        input,
+        "--out",
+        out,
+        "--config",
+        config,
+        "--no-archive",
+      ],
+      { cwd: ROOT, encoding: "utf8" },
+    );
+    rmSync(metadata, { recursive: true, force: true });
+    assert.equal(run.status, 0, run.stderr);
+    const anomalies = readJsonl(path.join(out, "anomalies.jsonl"));
+    assert.ok(anomalies.some((a) => a.detector === "z-score" && a.event_time_ms === spikeAt));
+    assert.equal(anomalies.filter((a) => a.detector === "threshold").length, 0);
+    const dead = readJsonl(path.join(out, "dead_letters.jsonl"));
+    assert.equal(dead[0]!.reason, "not-json");
+  });
+
+  it("refuses a bad --config naming the file and the field", () => {
+    const config = path.join(work, "bad.yaml");
+    writeFileSync(config, "pipeline:\n  maxOutOfOrderness: -5\n");
+    const run = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "src/cli/main.ts",
+        "replay",
+        "--input",
+        config,
+        "--out",
+        work,
+        "--config",
+        config,
+      ],
+      { cwd: ROOT, encoding: "utf8" },
+    );
+    assert.equal(run.status, 1);
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `${config.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: pipeline\\.maxOutOfOrderness: .*\\(got -5\\)`,
+      ),
+    );
+  });
 });

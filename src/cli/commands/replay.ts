@@ -9,8 +9,11 @@ import { JsonlFileSource, JsonlOutputFile } from "../../connectors/file/index.js
 import { readingArchiveSink } from "../../iot/archive/index.js";
 import { loadMetadataFolder, MetadataCatalog } from "../../iot/metadata/index.js";
 import { plantPipeline } from "../../iot/plant-pipeline.js";
-import type { Command } from "./command.js";
+import type { Source } from "../../engine/index.js";
+import { ConfigError, loadReplayConfig, type ReplayConfigFile } from "../config/plant-config.js";
+import { progressLine } from "../progress-bar.js";
 import { UsageError } from "../usage-error.js";
+import type { Command } from "./command.js";
 
 const OUTPUTS = [
   "facility_metrics",
@@ -50,8 +53,13 @@ of input, and writes to --out:
 
 Options:
   --input <path>       a JSONL file, or a folder of .jsonl/.ndjson files (one partition each)
-  --metadata <folder>  facilities, sensors and equipment (.json or .csv; see docs/readings.md)
+  --metadata <folder>  facilities, sensors and equipment (.json or .csv; see docs/readings.md);
+                       may come from --config instead
   --out <folder>       where the outputs go (created)
+  --config <yaml>      detector, dashboard and ingest settings from a millstream run
+                       configuration (its pipeline section, and metadata.folder when
+                       --metadata is not given; see docs/configuration.md). Replays are
+                       deterministic: pipeline.advanceWhenQuiet is always off here
   --no-archive         skip the Parquet archive
   --force              replace an archive already in --out
   --quiet              no progress line`,
@@ -62,17 +70,36 @@ Options:
         input: { type: "string" },
         metadata: { type: "string" },
         out: { type: "string" },
+        config: { type: "string" },
         "no-archive": { type: "boolean", default: false },
         force: { type: "boolean", default: false },
         quiet: { type: "boolean", default: false },
       },
       strict: true,
     });
-    for (const name of ["input", "metadata", "out"] as const) {
+    let config: ReplayConfigFile | undefined;
+    if (values.config) {
+      try {
+        config = loadReplayConfig(values.config);
+      } catch (error) {
+        if (error instanceof ConfigError) {
+          console.error(error.message);
+          return 1;
+        }
+        throw error;
+      }
+    }
+    for (const name of ["input", "out"] as const) {
       if (!values[name]) throw new UsageError(`--${name} is required`);
     }
+    const metadataFolder = values.metadata ?? config?.metadataFolder;
+    if (!metadataFolder) {
+      throw new UsageError("--metadata is required (or a --config with metadata.folder)");
+    }
     const files = inputFiles(values.input!);
-    const catalog = new MetadataCatalog(await loadMetadataFolder(values.metadata!));
+    const catalog = new MetadataCatalog(await loadMetadataFolder(metadataFolder));
+    const totalBytes = files.reduce((n, f) => n + statSync(f).size, 0);
+    const input = countingBytes(new JsonlFileSource({ paths: files }));
     const out = values.out!;
     const files$ = Object.fromEntries(
       OUTPUTS.map((name) => [
@@ -81,9 +108,9 @@ Options:
       ]),
     ) as Record<(typeof OUTPUTS)[number], JsonlOutputFile<unknown>>;
     const { dataflow, enricher } = plantPipeline("replay", {
-      input: new JsonlFileSource({ paths: files }),
+      input,
       catalog,
-      config: { advanceWhenQuiet: false },
+      config: { ...config?.pipeline, advanceWhenQuiet: false },
       sinks: {
         anomalies: files$.anomalies,
         deadLetters: files$.dead_letters,
@@ -104,11 +131,9 @@ Options:
     const showProgress = !values.quiet && process.stderr.isTTY;
     const timer = showProgress
       ? setInterval(() => {
-          const p = job.progress();
           const seconds = (performance.now() - started) / 1000;
-          process.stderr.write(
-            `\r${p.recordsIn.toLocaleString("en")} readings, ${Math.round(p.recordsIn / seconds).toLocaleString("en")}/s`,
-          );
+          const line = progressLine(input.bytes, totalBytes, job.progress().recordsIn, seconds);
+          process.stderr.write(`\r${line}`);
         }, 500)
       : undefined;
     try {
@@ -135,3 +160,27 @@ Options:
     return 0;
   },
 };
+
+/** `source` counting what it delivered (UTF-16 length of each line plus its newline: the bytes of ASCII input), for the progress bar. */
+function countingBytes(source: Source<string>): Source<string> & { readonly bytes: number } {
+  const counted = {
+    bytes: 0,
+    description: source.description,
+    async open(context: Parameters<Source<string>["open"]>[0]) {
+      const reader = await source.open(context);
+      return {
+        partitions: reader.partitions,
+        async poll() {
+          const next = await reader.poll();
+          if (next.kind === "batch") {
+            for (const line of next.values) counted.bytes += line.length + 1;
+          }
+          return next;
+        },
+        ...(reader.positions ? { positions: () => reader.positions!() } : {}),
+        close: () => reader.close(),
+      };
+    },
+  };
+  return counted;
+}

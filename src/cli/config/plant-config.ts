@@ -122,8 +122,8 @@ function fromEnvironment(file: string, value: string): string {
   return found;
 }
 
-/** Reads, parses and validates the YAML configuration at `file`. */
-export function loadPlantConfig(file: string): PlantConfigFile {
+/** Reads and parses `file`, then validates it against `against`; errors name file, field and value. */
+function parseConfigFile<S extends z.ZodType>(file: string, against: S): z.output<S> {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -136,7 +136,7 @@ export function loadPlantConfig(file: string): PlantConfigFile {
   } catch (error) {
     throw new ConfigError(`${file}: not valid YAML: ${(error as Error).message}`);
   }
-  const result = schema.safeParse(raw ?? {});
+  const result = against.safeParse(raw ?? {});
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
       const where = issue.path.length > 0 ? issue.path.join(".") : "(top level)";
@@ -144,12 +144,47 @@ export function loadPlantConfig(file: string): PlantConfigFile {
     });
     throw new ConfigError(lines.join("\n"));
   }
-  const c = result.data;
+  return result.data;
+}
+
+function pipelineSettings(pipeline: z.output<typeof schema>["pipeline"]): PlantConfig {
+  return Object.fromEntries(
+    Object.entries(pipeline).filter(([, v]) => v !== undefined),
+  ) as PlantConfig;
+}
+
+/** What `millstream replay --config` takes from a configuration file. */
+export interface ReplayConfigFile {
+  readonly file: string;
+  readonly pipeline: PlantConfig;
+  /** The metadata folder, made absolute, when the file names one. */
+  readonly metadataFolder?: string;
+}
+
+/**
+ * Reads the configuration at `file` for `millstream replay`: the same schema as
+ * `run`, but input, metadata and outputs may be left out (the command's flags give
+ * them); only the pipeline settings and the metadata folder are used.
+ */
+export function loadReplayConfig(file: string): ReplayConfigFile {
+  const c = parseConfigFile(
+    file,
+    schema.partial({ input: true, metadata: true, outputs: true, checkpoint: true }),
+  );
+  const base = path.dirname(path.resolve(file));
+  return {
+    file,
+    pipeline: pipelineSettings(c.pipeline),
+    ...(c.metadata ? { metadataFolder: path.resolve(base, c.metadata.folder) } : {}),
+  };
+}
+
+/** Reads, parses and validates the YAML configuration at `file`. */
+export function loadPlantConfig(file: string): PlantConfigFile {
+  const c = parseConfigFile(file, schema);
   const base = path.dirname(path.resolve(file));
   const resolve = (p: string) => path.resolve(base, p);
-  const pipeline = Object.fromEntries(
-    Object.entries(c.pipeline).filter(([, v]) => v !== undefined),
-  ) as PlantConfig;
+  const pipeline = pipelineSettings(c.pipeline);
   return {
     file,
     name: c.name,
