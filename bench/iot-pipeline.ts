@@ -91,10 +91,15 @@ try {
       ...(args.archive ? { archive: readingArchiveSink(path.join(work, "archive")) } : {}),
     },
   });
+  const profiler = process.env.BENCH_PROFILE ? await startProfile() : null;
   started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const job = dataflow.job({ tickInterval: 100 });
   await job.run();
+  if (profiler) await profiler.stop(process.env.BENCH_PROFILE!);
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuMicrosPerReading = (cpu.user + cpu.system) / records;
   if (process.env.BENCH_STEPS) for (const s of job.progress().steps) console.log(`${s.step.padEnd(40)} ${s.busyMs.toFixed(0).padStart(7)} ms  in ${s.recordsIn} out ${s.recordsOut}`);
   const rate = records / seconds;
   const rss = process.resourceUsage().maxRSS / 1024;
@@ -107,9 +112,27 @@ try {
   console.log(`| JSON.parse alone | ${Math.round(parseRate).toLocaleString("en")} readings/s |`);
   console.log(`| whole plant pipeline | ${Math.round(rate).toLocaleString("en")} readings/s |`);
   console.log(`| ratio to JSON.parse | ${(rate / parseRate).toFixed(2)} |`);
+  console.log(`| CPU time per reading (all threads) | ${cpuMicrosPerReading.toFixed(2)} µs |`);
   console.log(`| records out (all outputs) | ${out.toLocaleString("en")} |`);
   console.log(`| peak RSS | ${rss.toFixed(0)} MiB |`);
   if (fields !== records) console.log("(some lines did not parse)");
 } finally {
   rmSync(work, { recursive: true, force: true });
+}
+
+/** A CPU profile of the pipeline run alone (not of the input generation), written as `.cpuprofile`. */
+async function startProfile() {
+  const { Session } = await import("node:inspector/promises");
+  const { writeFileSync } = await import("node:fs");
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  return {
+    async stop(file: string) {
+      const { profile } = await session.post("Profiler.stop");
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
 }

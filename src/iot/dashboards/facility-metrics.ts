@@ -16,7 +16,7 @@ import { countWhere } from "./count-where.js";
 import type { DashboardSteps } from "./dashboard-steps.js";
 import { distinctOf } from "./distinct-of.js";
 import { groupFields } from "./group-fields.js";
-import { type PlantEvent, plantEvents } from "./plant-event.js";
+import { isAnomaly, type PlantEvent, plantEvents, readingOf } from "./plant-event.js";
 import { type SensorTypeStatsResult, sensorTypeStats } from "./sensor-type-stats.js";
 import { type WindowBounds, windowBounds, windowRecordId } from "./window-bounds.js";
 
@@ -65,14 +65,10 @@ export const FACILITY_METRICS_DEFAULTS = Object.freeze({
   qualityAlertBelow: 0.8,
 });
 
-const readingOf = (e: PlantEvent): EnrichedReading | null =>
-  e.kind === "reading" ? e.reading : null;
-
 /**
  * Facility metrics of `readings` (and the anomalies of `anomalies`, when given) per
  * facility over sliding windows. Steps: `facility-metrics.readings`,
- * `facility-metrics.anomalies` and `facility-metrics.events` (tag and union, see
- * {@link plantEvents}), `facility-metrics` (the window) and `facility-metrics.record`.
+ * `facility-metrics.events` (the union, see {@link plantEvents}), `facility-metrics` (the window) and `facility-metrics.record`.
  *
  * Anomalies are joined by a union, not a lookup: both streams are tagged, unioned and
  * keyed by `facility_id`, and one composite aggregator counts readings and anomalies
@@ -98,27 +94,27 @@ export function facilityMetricsSteps(
   const slide = config.slide ?? FACILITY_METRICS_DEFAULTS.slide;
   const alertBelow = config.qualityAlertBelow ?? FACILITY_METRICS_DEFAULTS.qualityAlertBelow;
   const window = plantEvents(FACILITY_METRICS, readings, anomalies)
-    .keyBy((e) => (e.kind === "reading" ? e.reading.facility_id : e.anomaly.facility_id))
+    .keyBy((e) => e.facility_id)
     .window(
       FACILITY_METRICS,
       sliding({ size, slide }),
       composite({
-        fields: groupFields((e: PlantEvent) =>
-          e.kind === "reading" ? { facility_name: e.reading.facility_name } : null,
-        ),
-        readings: countWhere((e: PlantEvent) => e.kind === "reading"),
+        fields: groupFields((e: PlantEvent) => {
+          const r = readingOf(e);
+          return r === null ? null : { facility_name: r.facility_name };
+        }),
+        readings: countWhere((e: PlantEvent) => !isAnomaly(e)),
         active_sensors: distinctOf((e: PlantEvent) => readingOf(e)?.sensor_id),
         active_equipment: distinctOf((e: PlantEvent) => readingOf(e)?.equipment_id),
-        unassigned_readings: countWhere(
-          (e: PlantEvent) => e.kind === "reading" && e.reading.equipment_id === null,
-        ),
-        quality_alerts: countWhere(
-          (e: PlantEvent) => e.kind === "reading" && e.reading.quality_score < alertBelow,
-        ),
-        anomalies: countWhere((e: PlantEvent) => e.kind === "anomaly"),
+        unassigned_readings: countWhere((e: PlantEvent) => readingOf(e)?.equipment_id === null),
+        quality_alerts: countWhere((e: PlantEvent) => {
+          const r = readingOf(e);
+          return r !== null && r.quality_score < alertBelow;
+        }),
+        anomalies: countWhere(isAnomaly),
         by_sensor_type: sensorTypeStats(
           (e: PlantEvent) => readingOf(e)?.sensor_type ?? null,
-          (e: PlantEvent) => (e.kind === "reading" ? e.reading.value : Number.NaN),
+          (e: PlantEvent) => readingOf(e)?.value ?? Number.NaN,
         ),
       }),
       config.window,

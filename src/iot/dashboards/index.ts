@@ -44,7 +44,7 @@ export {
   facilityMetricsSteps,
 } from "./facility-metrics.js";
 export { groupFields } from "./group-fields.js";
-export { type PlantEvent, plantEvents } from "./plant-event.js";
+export { isAnomaly, type PlantEvent, plantEvents, readingOf } from "./plant-event.js";
 export {
   PRODUCTION_EFFICIENCY,
   PRODUCTION_EFFICIENCY_DEFAULTS,

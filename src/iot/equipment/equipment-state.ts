@@ -9,7 +9,7 @@ import {
   type TimerContext,
   valueState,
 } from "../../engine/index.js";
-import { type PlantEvent, plantEvents } from "../dashboards/plant-event.js";
+import { isAnomaly, type PlantEvent, plantEvents } from "../dashboards/plant-event.js";
 import type { Anomaly, EnrichedReading } from "../reading/reading.js";
 import type { EquipmentStateRecord } from "./equipment-state-record.js";
 import {
@@ -68,8 +68,7 @@ type Context = ProcessContext<string, EquipmentStateRecord>;
 
 /**
  * The live state of every equipment that `readings` (and `anomalies`, when given)
- * mention. Steps: `equipment-state.readings`, `equipment-state.anomalies`,
- * `equipment-state.events` (tag and union), `equipment-state.assigned` (keeps records
+ * mention. Steps: `equipment-state.events` (the union of both), `equipment-state.assigned` (keeps records
  * with an `equipment_id`) and `equipment-state` (the process function, keyed by
  * `equipment_id`, state `equipment`).
  *
@@ -141,20 +140,18 @@ export function equipmentState(
   }
 
   return plantEvents(EQUIPMENT_STATE, readings, anomalies)
-    .filter(`${EQUIPMENT_STATE}.assigned`, (e) =>
-      e.kind === "reading" ? e.reading.equipment_id !== null : e.anomaly.equipment_id !== null,
-    )
-    .keyBy((e) => (e.kind === "reading" ? e.reading.equipment_id! : e.anomaly.equipment_id!))
+    .filter(`${EQUIPMENT_STATE}.assigned`, (e) => e.equipment_id !== null)
+    .keyBy((e) => e.equipment_id!)
     .process<EquipmentStateRecord>(EQUIPMENT_STATE, {
       processElement(e: PlantEvent, ctx) {
         const state = ctx.state(TRACK);
         const time = ctx.timestamp;
         let s = state.get();
         if (s === undefined) {
-          s = newTrack(e.kind === "reading" ? e.reading.facility_id : e.anomaly.facility_id, time);
+          s = newTrack(e.facility_id, time);
         }
-        if (e.kind === "reading") applyReading(s, e.reading, time, rules);
-        else applyAnomaly(s, e.anomaly, time);
+        if (isAnomaly(e)) applyAnomaly(s, e, time);
+        else applyReading(s, e, time, rules);
         watchOffline(s, ctx);
         settle(s, ctx, false);
         state.set(s);
