@@ -100,7 +100,11 @@ try {
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const cpuMicrosPerReading = (cpu.user + cpu.system) / records;
-  if (process.env.BENCH_STEPS) for (const s of job.progress().steps) console.log(`${s.step.padEnd(40)} ${s.busyMs.toFixed(0).padStart(7)} ms  in ${s.recordsIn} out ${s.recordsOut}`);
+  if (process.env.BENCH_STEPS)
+    for (const s of job.progress().steps)
+      console.log(
+        `${s.step.padEnd(40)} ${s.busyMs.toFixed(0).padStart(7)} ms  in ${s.recordsIn} out ${s.recordsOut}`,
+      );
   const rate = records / seconds;
   const rss = process.resourceUsage().maxRSS / 1024;
   console.log(

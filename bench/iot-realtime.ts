@@ -143,7 +143,8 @@ try {
   await store.close();
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
   latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+  const q = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
   const cp = job.progress().checkpoints;
   const pauses = [...cp.recentPausesMs].sort((a, b) => a - b);
   console.log(

@@ -46,12 +46,23 @@ export interface AlarmSnapshot {
   /** One human sentence, e.g. "temperature 181.2 °C is 6.1σ above its 5-minute mean 72.4 °C". */
   readonly message: string;
   readonly labels: Readonly<Record<string, string>>;
+  /**
+   * Link to the dashboard page of this alarm's equipment, when a dashboard URL is
+   * configured. Channels fall back to `Notification.dashboardUrl`.
+   */
+  readonly dashboardUrl?: string;
   /** Who acknowledged it and why, once acknowledged. */
   readonly acknowledgedBy?: {
     readonly user: string;
     readonly comment: string;
     readonly at: number;
   };
+  /** Highest severity since the alarm became active (`severity` is the current one). */
+  readonly peakSeverity?: AlarmSeverity;
+  /** True while the alarm is flapping: its notifications are held until it settles. */
+  readonly flapping?: boolean;
+  /** Event time the alarm cleared, epoch ms, once cleared. */
+  readonly clearedAt?: number;
 }
 
 /**

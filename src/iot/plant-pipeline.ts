@@ -38,6 +38,7 @@ import {
   readingParser,
 } from "./ingest/index.js";
 import { applyDetectors, type DetectorsConfig } from "./detectors/index.js";
+import { type PlantAlarmSinks, type PlantAlarmsConfig, plantAlarmSteps } from "./alarms/index.js";
 import { createEnricher, type Enricher } from "./enrich/index.js";
 import type { MetadataCatalog } from "./metadata/index.js";
 import type { Anomaly, EnrichedReading, Reading } from "./reading/index.js";
@@ -45,7 +46,7 @@ import type { Anomaly, EnrichedReading, Reading } from "./reading/index.js";
 export type { ReadingDeadLetter } from "./ingest/index.js";
 
 /** Where each output of the plant pipeline goes; omit a sink to skip that output. */
-export interface PlantSinks {
+export interface PlantSinks extends PlantAlarmSinks {
   readonly anomalies: Sink<Anomaly>;
   readonly deadLetters: Sink<ReadingDeadLetter>;
   readonly late: Sink<LateRecord<unknown>>;
@@ -80,6 +81,8 @@ export interface PlantConfig {
   readonly equipmentHealth?: EquipmentHealthConfig;
   readonly productionEfficiency?: ProductionEfficiencyConfig;
   readonly equipmentState?: EquipmentStateConfig;
+  /** Alarm management (docs/alarms.md); runs when the `alarms` or `notifications` sink is given. */
+  readonly alarms?: PlantAlarmsConfig;
 }
 
 export interface PlantPipelineOptions {
@@ -90,6 +93,8 @@ export interface PlantPipelineOptions {
   readonly config?: PlantConfig;
   /** The clock for the `timestamp-in-future` check. Default `Date.now`. */
   readonly now?: () => number;
+  /** Operator alarm commands, one JSON document per record (docs/alarms.md). */
+  readonly alarmCommands?: Source<string>;
 }
 
 /** The plant pipeline and the enricher it uses (whose counters report unknown sensors). */
@@ -157,6 +162,13 @@ export function plantPipeline(name: string, options: PlantPipelineOptions): Plan
     );
   }
   if (sinks.archive) outputs.push(enriched.to("archive-out", sinks.archive));
+  outputs.push(
+    ...plantAlarmSteps(
+      anomalies,
+      { catalog: options.catalog, config: config.alarms, commands: options.alarmCommands },
+      sinks,
+    ),
+  );
   const [firstLate, ...moreLate] = late;
   if (firstLate) {
     const allLate = moreLate.length > 0 ? firstLate.union("late", ...moreLate) : firstLate;

@@ -23,6 +23,10 @@ const OUTPUTS = [
   "equipment_state",
   "dead_letters",
   "late",
+  "alarms",
+  "notifications",
+  "notifications_held",
+  "alarm_rejections",
 ] as const;
 
 /** The JSONL files of `input`: the file itself, or the `.jsonl`/`.ndjson` files of a folder, sorted. */
@@ -49,7 +53,10 @@ of input, and writes to --out:
 
   facility_metrics.jsonl  equipment_health.jsonl  production_efficiency.jsonl
   anomalies.jsonl  equipment_state.jsonl  dead_letters.jsonl  late.jsonl
+  alarms.jsonl  notifications.jsonl  notifications_held.jsonl  alarm_rejections.jsonl
   archive/   Parquet, partitioned by facility_id, sensor_type and date
+
+Alarms and notifications are written, not sent (see docs/alarms.md).
 
 Options:
   --input <path>       a JSONL file, or a folder of .jsonl/.ndjson files (one partition each)
@@ -60,6 +67,7 @@ Options:
                        configuration (its pipeline section, and metadata.folder when
                        --metadata is not given; see docs/configuration.md). Replays are
                        deterministic: pipeline.advanceWhenQuiet is always off here
+  --alarm-commands <file>  operator commands (acknowledge, shelve, silence) as JSON lines
   --no-archive         skip the Parquet archive
   --force              replace an archive already in --out
   --quiet              no progress line`,
@@ -71,6 +79,7 @@ Options:
         metadata: { type: "string" },
         out: { type: "string" },
         config: { type: "string" },
+        "alarm-commands": { type: "string" },
         "no-archive": { type: "boolean", default: false },
         force: { type: "boolean", default: false },
         quiet: { type: "boolean", default: false },
@@ -111,6 +120,9 @@ Options:
       input,
       catalog,
       config: { ...config?.pipeline, advanceWhenQuiet: false },
+      ...(values["alarm-commands"]
+        ? { alarmCommands: new JsonlFileSource({ paths: [values["alarm-commands"]] }) }
+        : {}),
       sinks: {
         anomalies: files$.anomalies,
         deadLetters: files$.dead_letters,
@@ -119,6 +131,10 @@ Options:
         equipmentHealth: files$.equipment_health,
         productionEfficiency: files$.production_efficiency,
         equipmentState: files$.equipment_state,
+        alarms: files$.alarms,
+        notifications: files$.notifications,
+        heldNotifications: files$.notifications_held,
+        alarmRejections: files$.alarm_rejections,
         ...(values["no-archive"]
           ? {}
           : {

@@ -9,7 +9,7 @@ import {
   PostgresCheckpointStore,
   SqliteCheckpointStore,
 } from "../../connectors/checkpoint/index.js";
-import { JsonlFileSink, JsonlFileSource } from "../../connectors/file/index.js";
+import { JsonlFileSink } from "../../connectors/file/index.js";
 import type { CheckpointStore } from "../../engine/index.js";
 import { readingArchiveSink } from "../../iot/archive/index.js";
 import {
@@ -18,6 +18,8 @@ import {
   watchMetadataFolder,
 } from "../../iot/metadata/index.js";
 import { plantPipeline } from "../../iot/plant-pipeline.js";
+import { buildSource } from "../config/build-source.js";
+import { buildConfiguredSinks, withConfiguredSinks } from "../config/build-sinks.js";
 import { ConfigError, loadPlantConfig } from "../config/plant-config.js";
 import { runUntilSignal } from "../graceful-stop.js";
 import { UsageError } from "../usage-error.js";
@@ -65,14 +67,13 @@ second signal exits at once.`,
       : new SqliteCheckpointStore({
           path: config.checkpoint.sqlite ?? path.join(config.outputs.folder, "checkpoints.sqlite"),
         });
+    const configured = config.sinks ? buildConfiguredSinks(config.sinks, config.name) : undefined;
+    for (const line of configured?.summary ?? []) console.error(`sink: ${line}`);
     const { dataflow } = plantPipeline(config.name, {
-      input: new JsonlFileSource({
-        paths: [...config.input.files],
-        ...(config.input.batchSize ? { batchSize: config.input.batchSize } : {}),
-      }),
+      input: buildSource(config.input, { onWarning: (message) => console.error(message) }),
       catalog,
       config: config.pipeline,
-      sinks: {
+      sinks: withConfiguredSinks(configured, {
         anomalies: out("anomalies"),
         deadLetters: out("dead_letters"),
         late: out("late"),
@@ -83,7 +84,7 @@ second signal exits at once.`,
         ...(config.outputs.archive
           ? { archive: readingArchiveSink(path.join(config.outputs.folder, "archive")) }
           : {}),
-      },
+      }),
     });
     const job = dataflow.job({ checkpoint: { store, interval: config.checkpoint.intervalMs } });
     try {
@@ -93,6 +94,7 @@ second signal exits at once.`,
     } finally {
       watcher.close();
       await store.close();
+      await configured?.close();
     }
     const p = job.progress();
     console.log(

@@ -9,6 +9,9 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import type { PlantConfig } from "../../iot/plant-pipeline.js";
 import { compileTopicTemplate } from "../../iot/reading/topic-template.js";
+import { alertsConfigSchema } from "./alerts-config.js";
+import { type InputConfig, inputSchema, resolveInputConfig } from "./source-config.js";
+import { resolveSinksConfig, type SinksConfig, sinksSchema } from "./sinks-config.js";
 
 const positive = z.number().positive();
 const nonNegative = z.number().min(0);
@@ -17,12 +20,7 @@ const settings = z.record(z.string(), z.unknown());
 const schema = z
   .object({
     name: z.string().min(1).default("plant"),
-    input: z
-      .object({
-        files: z.array(z.string().min(1)).min(1),
-        batchSize: z.number().int().positive().optional(),
-      })
-      .strict(),
+    input: inputSchema,
     metadata: z
       .object({
         folder: z.string().min(1),
@@ -70,9 +68,11 @@ const schema = z
         equipmentHealth: settings.optional(),
         productionEfficiency: settings.optional(),
         equipmentState: settings.optional(),
+        alarms: alertsConfigSchema.optional(),
       })
       .strict()
       .default({}),
+    sinks: sinksSchema.optional(),
   })
   .strict();
 
@@ -80,7 +80,7 @@ const schema = z
 export interface PlantConfigFile {
   readonly file: string;
   readonly name: string;
-  readonly input: { readonly files: readonly string[]; readonly batchSize?: number };
+  readonly input: InputConfig;
   readonly metadata: { readonly folder: string; readonly reloadIntervalMs: number };
   readonly outputs: { readonly folder: string; readonly archive: boolean };
   readonly checkpoint: {
@@ -89,6 +89,8 @@ export interface PlantConfigFile {
     readonly intervalMs: number;
   };
   readonly pipeline: PlantConfig;
+  /** Destinations besides files (the `sinks` section), secrets resolved. */
+  readonly sinks?: SinksConfig;
 }
 
 /** A configuration file that cannot be used; the message names the file, the field and the expectation. */
@@ -179,6 +181,15 @@ export function loadReplayConfig(file: string): ReplayConfigFile {
   };
 }
 
+/** The resolved `input` section; a secret that cannot be read is a ConfigError. */
+function inputConfig(file: string, base: string, input: z.output<typeof inputSchema>): InputConfig {
+  try {
+    return resolveInputConfig(file, base, input);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+}
+
 /** Reads, parses and validates the YAML configuration at `file`. */
 export function loadPlantConfig(file: string): PlantConfigFile {
   const c = parseConfigFile(file, schema);
@@ -188,10 +199,7 @@ export function loadPlantConfig(file: string): PlantConfigFile {
   return {
     file,
     name: c.name,
-    input: {
-      files: c.input.files.map(resolve),
-      ...(c.input.batchSize ? { batchSize: c.input.batchSize } : {}),
-    },
+    input: inputConfig(file, base, c.input),
     metadata: { folder: resolve(c.metadata.folder), reloadIntervalMs: c.metadata.reloadIntervalMs },
     outputs: { folder: resolve(c.outputs.folder), archive: c.outputs.archive },
     checkpoint: {
@@ -200,5 +208,8 @@ export function loadPlantConfig(file: string): PlantConfigFile {
       intervalMs: c.checkpoint.intervalMs,
     },
     pipeline,
+    ...(c.sinks
+      ? { sinks: resolveSinksConfig(file, base, c.sinks, (m) => new ConfigError(m)) }
+      : {}),
   };
 }

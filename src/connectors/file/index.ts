@@ -1,6 +1,6 @@
 /**
- * File connectors: a replayable line-file source and an exactly-once JSON Lines
- * sink. See docs/connectors-file.md.
+ * File connectors: replayable line-file sources (JSON Lines or CSV, globs, follow
+ * mode) and an exactly-once JSON Lines sink. See docs/connectors-file.md.
  */
 export { FileSinkError, FileSourceError, OutputDirectoryInUseError } from "./errors.js";
 export {
@@ -9,5 +9,13 @@ export {
   type JsonlSinkProgress,
   readJsonlParts,
 } from "./jsonl-file-sink.js";
+export { CsvHeader, splitCsvLine } from "./csv-row.js";
+export { expandFileGlobs, isGlob } from "./file-glob.js";
+export {
+  type FilePosition,
+  FileSource,
+  type FileSourceOptions,
+  fileSource,
+} from "./file-source.js";
 export { JsonlFileSource, type JsonlFileSourceOptions } from "./jsonl-file-source.js";
 export { JsonlOutputFile, type JsonlOutputFileOptions } from "./jsonl-output-file.js";

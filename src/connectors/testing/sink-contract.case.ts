@@ -12,7 +12,19 @@
  *   checkpoint publishes the epoch exactly once;
  * - a restore from an earlier checkpoint discards later writes (prepared or not),
  *   and replaying them gives no duplicate and no gap;
- * - `write` copies what it keeps; `flush` clears `needsFlush`; `close` is clean.
+ * - `write` copies what it keeps; `flush` clears `needsFlush`;
+ * - `prepareCommit` flushes on its own: an upserting sink's records are at the
+ *   destination when it resolves, before `commit`;
+ * - `close` is clean: it may be called twice, and the writer fails later calls
+ *   instead of hanging or writing;
+ * - with the fixture's fault hooks: a transient fault (a dropped connection) is
+ *   retried and loses nothing; a permanent one (the destination gone) rejects with
+ *   an error naming the destination, the writer stays failed, and closes cleanly.
+ *
+ * Sinks that deliver at least once (broker publishers without server-side dedup)
+ * declare it: records replayed after a crash may then arrive twice, and the suite
+ * compares the distinct ids there (consumers dedup by the record id they carry);
+ * without a crash they must arrive once.
  *
  * A "crash" here is a writer closed without a further checkpoint (a real crash
  * leaves at least as much on disk as a close, and the next process restores).
@@ -42,6 +54,24 @@ export interface SinkFixture<T> {
   readonly transactional: boolean;
   /** `true` when `published()` lists records in write order; otherwise ids are compared sorted. */
   readonly ordered: boolean;
+  /**
+   * `"at-least-once"` for a sink whose replay after a crash may publish a record
+   * again (consumers dedup by its id). Default `"exactly-once"`.
+   */
+  readonly delivery?: "exactly-once" | "at-least-once";
+  /**
+   * A transient fault: breaks the sink's connection(s) to the destination (as a
+   * network blip or a server restart would) and returns once broken. The sink must
+   * recover by itself. Omit when the destination has no connection to break.
+   */
+  interrupt?(): Promise<void>;
+  /**
+   * A permanent fault: makes the destination refuse every further write (drops the
+   * table, makes the key the wrong type, …). Omit when it cannot be done.
+   */
+  breakDestination?(): Promise<void>;
+  /** A text the error of a permanent fault names (the table, the key, the folder). */
+  readonly destinationName?: string;
   /** Releases everything the fixture made (temporary folders, tables, …). */
   cleanup(): Promise<void>;
 }
@@ -111,8 +141,14 @@ export function describeSink<T>(name: string, factory: () => Promise<SinkFixture
       return progress;
     }
 
-    async function publishedIds(): Promise<number[]> {
-      const ids = (await fixture.published()).map((v) => fixture.idOf(v));
+    /**
+     * The ids published, sorted unless the sink is ordered. `afterCrash`: a replay
+     * happened, so an at-least-once sink may have published some ids twice; they are
+     * compared distinct (in order of first arrival).
+     */
+    async function publishedIds(afterCrash = false): Promise<number[]> {
+      let ids = (await fixture.published()).map((v) => fixture.idOf(v));
+      if (afterCrash && fixture.delivery === "at-least-once") ids = [...new Set(ids)];
       return fixture.ordered ? ids : ids.sort((a, b) => a - b);
     }
 
@@ -145,7 +181,7 @@ export function describeSink<T>(name: string, factory: () => Promise<SinkFixture
       await writer.flush();
       if (fixture.transactional) assert.deepEqual(await publishedIds(), range(0, 4));
       await crash(writer);
-      const ids = await publishedIds();
+      const ids = await publishedIds(true);
       if (fixture.transactional) assert.deepEqual(ids, range(0, 4));
       else {
         assert.deepEqual(ids.slice(0, 4), range(0, 4), "no gap");
@@ -187,10 +223,10 @@ export function describeSink<T>(name: string, factory: () => Promise<SinkFixture
       const progress = await prepare(writer, 2);
       await crash(writer);
       const restored = await start({ checkpointId: 2, progress });
-      assert.deepEqual(await publishedIds(), range(0, 10));
+      assert.deepEqual(await publishedIds(true), range(0, 10));
       write(restored, range(10, 12));
       await checkpoint(restored, 3);
-      assert.deepEqual(await publishedIds(), range(0, 12));
+      assert.deepEqual(await publishedIds(true), range(0, 12));
     });
 
     it("discards writes after the restored checkpoint and replays them once", async () => {
@@ -210,10 +246,10 @@ export function describeSink<T>(name: string, factory: () => Promise<SinkFixture
       write(restored, range(5, 9));
       write(restored, range(9, 13));
       const progress3 = await checkpoint(restored, 3);
-      assert.deepEqual(await publishedIds(), range(0, 13));
+      assert.deepEqual(await publishedIds(true), range(0, 13));
       await crash(restored);
       await start({ checkpointId: 3, progress: progress3 });
-      assert.deepEqual(await publishedIds(), range(0, 13));
+      assert.deepEqual(await publishedIds(true), range(0, 13));
     });
 
     it("a fresh start after a crash before the first checkpoint publishes the replay once", async () => {
@@ -224,7 +260,7 @@ export function describeSink<T>(name: string, factory: () => Promise<SinkFixture
       const again = await start();
       write(again, range(0, 5));
       await checkpoint(again, 1);
-      assert.deepEqual(await publishedIds(), range(0, 5));
+      assert.deepEqual(await publishedIds(true), range(0, 5));
     });
 
     it("copies what it keeps: the batch may be reused after write", async () => {
@@ -272,5 +308,73 @@ export function describeSink<T>(name: string, factory: () => Promise<SinkFixture
       open.splice(open.indexOf(again), 1);
       await again.close();
     });
+
+    it("flushes on prepareCommit: an upserting sink's records are there before commit", async () => {
+      const writer = await start();
+      write(writer, range(0, 6));
+      const progress = await prepare(writer, 1);
+      if (!fixture.transactional) assert.deepEqual(await publishedIds(), range(0, 6));
+      await writer.commit!(1, progress);
+      assert.deepEqual(await publishedIds(), range(0, 6));
+    });
+
+    it("closes cleanly: twice is fine, and later calls fail instead of hanging", async () => {
+      const writer = await start();
+      write(writer, range(0, 3));
+      const flushing = writer.flush();
+      open.splice(open.indexOf(writer), 1);
+      await Promise.all([writer.close(), flushing]);
+      await writer.close();
+      assert.throws(() => write(writer, [3]), Error);
+      await assert.rejects(writer.flush(), Error);
+      await assert.rejects(writer.prepareCommit!(1), Error);
+    });
+
+    it("retries a transient fault and loses nothing", async (t) => {
+      if (!fixture.interrupt) {
+        t.skip("the fixture has no connection to break");
+        return;
+      }
+      const writer = await start();
+      write(writer, range(0, 5));
+      await writer.flush();
+      await fixture.interrupt();
+      write(writer, range(5, 10));
+      await writer.flush();
+      await fixture.interrupt();
+      write(writer, range(10, 15));
+      await checkpoint(writer, 1);
+      // A publish cut off mid-flight is sent again: an at-least-once sink may repeat it.
+      assert.deepEqual(await publishedIds(true), range(0, 15));
+    });
+
+    it("fails a permanent fault with an error naming the destination, and stays failed", async (t) => {
+      if (!fixture.breakDestination) {
+        t.skip("the fixture cannot break its destination");
+        return;
+      }
+      const writer = await start();
+      write(writer, range(0, 3));
+      await checkpoint(writer, 1);
+      await fixture.breakDestination();
+      write(writer, range(3, 6));
+      // An upserting sink fails at prepareCommit; a transactional one may only at commit.
+      const failure = await checkpoint(writer, 2).then(
+        () => assert.fail("the checkpoint should fail"),
+        (error: unknown) => error,
+      );
+      assert.ok(failure instanceof Error, "rejects with an Error");
+      if (fixture.destinationName !== undefined) {
+        assert.match(failure.message, new RegExp(escapeRegExp(fixture.destinationName)));
+      }
+      assert.throws(() => write(writer, [6]), Error, "the writer stays failed");
+      await assert.rejects(writer.flush(), Error);
+      open.splice(open.indexOf(writer), 1);
+      await writer.close();
+    });
   });
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -9,6 +9,8 @@
  *   returned: no duplicate, no gap, at every cut point;
  * - a partition without a position starts from its beginning;
  * - `acknowledge`, when implemented, does not change what is read;
+ * - `status()`, when implemented, reports a known state and a lag that is `null` or a
+ *   count (an integer >= 0);
  * - `close` resolves after a partial and after a full read;
  * - missing input fails `open` (or the first poll) with an error naming it.
  */
@@ -67,6 +69,12 @@ function throughJson(positions: ReadonlyMap<number, unknown>): Map<number, unkno
   return new Map(JSON.parse(JSON.stringify([...positions])) as [number, unknown][]);
 }
 
+/** Options of {@link describeReplayableSource}. */
+export interface ReplayableSourceSuiteOptions {
+  /** Skip the whole suite, with this reason (e.g. the broker is unreachable). */
+  readonly skip?: string | false;
+}
+
 /**
  * Runs the replayable-source contract against the source `factory` builds, once per
  * test (each test creates its own fixture and cleans it up).
@@ -74,8 +82,9 @@ function throughJson(positions: ReadonlyMap<number, unknown>): Map<number, unkno
 export function describeReplayableSource<T>(
   name: string,
   factory: () => Promise<ReplayableSourceFixture<T>>,
+  options: ReplayableSourceSuiteOptions = {},
 ): void {
-  describe(`${name} (replayable source contract)`, () => {
+  describe(`${name} (replayable source contract)`, { skip: options.skip ?? false }, () => {
     let fixture: ReplayableSourceFixture<T>;
     // Node 20 skips afterEach after a test that called t.skip(): clean those up in after.
     const live = new Set<ReplayableSourceFixture<T>>();
@@ -164,6 +173,17 @@ export function describeReplayableSource<T>(
         assert.equal(reader.partitions, INPUT.length);
         const polls = await readAll(reader, total);
         assert.deepEqual(byPartition(polls, reader.partitions), INPUT);
+        if (reader.status) {
+          const status = reader.status();
+          assert.ok(
+            ["connected", "reconnecting", "error", "closed"].includes(status.state),
+            `status state ${status.state}`,
+          );
+          assert.ok(
+            status.lag === null || (Number.isSafeInteger(status.lag) && status.lag >= 0),
+            `status lag ${status.lag}`,
+          );
+        }
       } finally {
         await reader.close();
       }
@@ -291,6 +311,126 @@ export function describeReplayableSource<T>(
           return true;
         },
       );
+    });
+  });
+}
+
+/** What {@link describeLiveSource} needs from a source that cannot replay (MQTT, HTTP, …). */
+export interface LiveSourceFixture<T> {
+  /**
+   * A source delivering what `send` sends after it was opened, in batches of at most
+   * `batchSize`; `send` returns once the transport accepted the records. When the
+   * transport can carry bytes that are not UTF-8, `sendInvalidUtf8` sends one such
+   * message.
+   */
+  create(batchSize: number): Promise<{
+    readonly source: Source<T>;
+    send(records: readonly string[]): Promise<void>;
+    sendInvalidUtf8?(): Promise<void>;
+  }>;
+  /** The text of a delivered record. */
+  text(value: T): string;
+  /** Releases everything the fixture made. */
+  cleanup(): Promise<void>;
+}
+
+/** Longest an idle poll may take before the runtime would notice (it asks for about 100 ms). */
+const MAX_IDLE_POLL_MS = 500;
+
+/**
+ * The contract of live sources, which hand over what arrives and cannot replay:
+ *
+ * - records sent after `open` are delivered, each once, in the order one sender sent
+ *   them, in batches of at most the batch size, from partitions in range;
+ * - with nothing to deliver, `poll` answers `idle` within about 100 ms (500 allowed);
+ * - a message that is not valid UTF-8 is delivered as a record (for the pipeline
+ *   to dead-letter) and the records after it still are;
+ * - `status()`, when implemented, is `connected` while open and `closed` after close;
+ * - `close` resolves, also while a poll is waiting.
+ */
+export function describeLiveSource<T>(
+  name: string,
+  factory: () => Promise<LiveSourceFixture<T>>,
+  options: ReplayableSourceSuiteOptions = {},
+): void {
+  describe(`${name} (live source contract)`, { skip: options.skip ?? false }, () => {
+    let fixture: LiveSourceFixture<T>;
+    beforeEach(async () => {
+      fixture = await factory();
+    });
+    afterEach(async () => {
+      await fixture.cleanup();
+    });
+
+    /** Polls until `count` records arrived; checks every batch on the way. */
+    async function receive(reader: SourceReader<T>, count: number, batchSize: number) {
+      const texts: string[] = [];
+      let idle = 0;
+      while (texts.length < count) {
+        const started = performance.now();
+        const poll = await reader.poll();
+        const took = performance.now() - started;
+        if (poll.kind === "idle") {
+          assert.ok(took < MAX_IDLE_POLL_MS, `an idle poll took ${took.toFixed(0)} ms`);
+          assert.ok(++idle < MAX_IDLE_POLLS, `only ${texts.length} of ${count} records arrived`);
+          continue;
+        }
+        assert.notEqual(poll.kind, "end", "a live source ended");
+        if (poll.kind !== "batch") continue;
+        idle = 0;
+        assert.ok(poll.partition >= 0 && poll.partition < reader.partitions);
+        assert.ok(poll.values.length > 0 && poll.values.length <= batchSize);
+        texts.push(...poll.values.map((v) => fixture.text(v)));
+      }
+      return texts;
+    }
+
+    it("delivers what is sent after open, in order, then idles promptly", async () => {
+      const { source, send } = await fixture.create(3);
+      assert.ok(source.description.length > 0);
+      const reader = await source.open({ step: "in" });
+      try {
+        assert.ok(reader.partitions >= 1);
+        const sent = records(0, 10);
+        await send(sent);
+        assert.deepEqual(await receive(reader, sent.length, 3), sent);
+        const started = performance.now();
+        const poll = await reader.poll();
+        assert.equal(poll.kind, "idle");
+        assert.ok(performance.now() - started < MAX_IDLE_POLL_MS);
+        if (reader.status) assert.equal(reader.status().state, "connected");
+      } finally {
+        await reader.close();
+      }
+      if (reader.status) assert.equal(reader.status().state, "closed");
+    });
+
+    it("delivers a message that is not UTF-8 as a record and goes on", async (t) => {
+      const created = await fixture.create(10);
+      if (!created.sendInvalidUtf8) {
+        t.skip("the transport carries only text");
+        return;
+      }
+      const reader = await created.source.open({ step: "in" });
+      try {
+        await created.sendInvalidUtf8();
+        await created.send(['{"after":1}']);
+        const texts = await receive(reader, 2, 10);
+        assert.equal(texts.length, 2);
+        assert.notEqual(texts[0], "");
+        assert.equal(texts[1], '{"after":1}');
+      } finally {
+        await reader.close();
+      }
+    });
+
+    it("closes while a poll is waiting", async () => {
+      const { source } = await fixture.create(10);
+      const reader = await source.open({ step: "in" });
+      const waiting = reader.poll();
+      await reader.close();
+      const poll = await waiting;
+      assert.ok(poll.kind === "idle" || poll.kind === "end", `got ${poll.kind}`);
     });
   });
 }

@@ -12,6 +12,11 @@ import {
 } from "./equipment-transition-detector.js";
 import { type OfflineConfig, offlineDefaults, offlineDetector } from "./offline-detector.js";
 import {
+  type SensorDriftConfig,
+  sensorDriftDefaults,
+  sensorDriftDetector,
+} from "./sensor-drift-detector.js";
+import {
   type QualityDegradationConfig,
   qualityDegradationDefaults,
   qualityDegradationDetector,
@@ -46,6 +51,7 @@ export interface DetectorsConfig {
   readonly offline?: Partial<OfflineConfig> & Toggle;
   readonly qualityDegradation?: Partial<QualityDegradationConfig> & Toggle;
   readonly equipmentTransition?: Partial<EquipmentTransitionConfig> & Toggle;
+  readonly sensorDrift?: Partial<SensorDriftConfig> & Toggle;
 }
 
 /** Every detector's defaults, all enabled: what `applyDetectors(readings)` runs. */
@@ -57,6 +63,7 @@ export const detectorsConfigDefaults = Object.freeze({
   offline: Object.freeze({ enabled: true, ...offlineDefaults }),
   qualityDegradation: Object.freeze({ enabled: true, ...qualityDegradationDefaults }),
   equipmentTransition: Object.freeze({ enabled: true, ...equipmentTransitionDefaults }),
+  sensorDrift: Object.freeze({ enabled: true, ...sensorDriftDefaults }),
 }) satisfies Required<DetectorsConfig>;
 
 /** Step names of the detectors (and of the union) that `applyDetectors` adds. */
@@ -72,8 +79,9 @@ const withoutToggle = <T extends Toggle>({ enabled: _, ...rest }: T) => rest;
 /**
  * Adds every enabled detector to `readings` and returns their anomalies as one
  * stream (step `detect-anomalies`; a single enabled detector's stream as is). Sensor
- * detectors are keyed by `sensor_id`; the equipment detector by `equipment_id`,
- * after a filter step that drops readings without one. Throws a `RangeError` when no
+ * detectors run together keyed by `sensor_id` (step `detect-sensor`); the machine
+ * detectors (start-up/shut-down, sensor drift) together keyed by `equipment_id`
+ * (step `detect-equipment`), after a filter step that drops readings without one. Throws a `RangeError` when no
  * detector is enabled or an option is invalid. Step names are stable: they key the
  * detectors' state in checkpoints.
  */
@@ -102,9 +110,14 @@ export function applyDetectors(
   if (perSensor.length > 0) {
     outputs.push(bySensor.process(DETECTOR_STEPS.perSensor, fuseDetectors(perSensor)));
   }
-  if (on(equipment)) {
-    const fn = equipmentTransitionDetector(withoutToggle(equipment ?? {}));
+  const perMachine: KeyedProcessFunction<string, EnrichedReading, Anomaly>[] = [];
+  if (on(equipment)) perMachine.push(equipmentTransitionDetector(withoutToggle(equipment ?? {})));
+  if (on(config.sensorDrift)) {
+    perMachine.push(sensorDriftDetector(withoutToggle(config.sensorDrift ?? {})));
+  }
+  if (perMachine.length > 0) {
     const known = readings.filter(DETECTOR_STEPS.equipmentKnown, (r) => r.equipment_id !== null);
+    const fn = perMachine.length === 1 ? perMachine[0]! : fuseDetectors(perMachine);
     outputs.push(
       known.keyBy((r) => r.equipment_id!).process(DETECTOR_STEPS.equipmentTransition, fn),
     );
@@ -114,8 +127,8 @@ export function applyDetectors(
 }
 
 /**
- * One keyed step running every per-sensor detector on each reading, in order: one
- * key lookup and one state entry per sensor instead of one per detector. Their
+ * One keyed step running several detectors of one key on each reading, in order: one
+ * key lookup and one state entry per key instead of one per detector. Their
  * state names are distinct, so they share the key's state without clashing; timers
  * (only the offline detector has them) go to every detector with `onTimer`.
  */

@@ -27,7 +27,8 @@ export interface EquipmentTransitionConfig {
   readonly runningAbove: Readonly<Partial<Record<SensorType, number>>>;
   /**
    * Per type, the value below which it is idle again (hysteresis: between the two,
-   * the state does not change). Default: the `runningAbove` value.
+   * the state does not change). Default for a type not named: 0.6 × its `runningAbove`
+   * (power 60 W, vibration 0.3), so a machine idling right at a level does not flap.
    */
   readonly idleBelow: Readonly<Partial<Record<SensorType, number>>>;
   /** Whether a session whose first indicator reading is running counts as a start-up. Default true. */
@@ -37,6 +38,9 @@ export interface EquipmentTransitionConfig {
   /** Severity of both records. Default "low". */
   readonly severity: Severity;
 }
+
+/** Without an `idleBelow` for a type, it is idle again below this share of `runningAbove`. */
+export const DEFAULT_IDLE_SHARE = 0.6;
 
 /** Defaults of `equipmentTransitionDetector`. */
 export const equipmentTransitionDefaults: EquipmentTransitionConfig = Object.freeze({
@@ -116,7 +120,7 @@ export function equipmentTransitionDetector(
   const bit: Partial<Record<SensorType, number>> = {};
   types.forEach((type, i) => {
     const a = c.runningAbove[type]!;
-    const b = c.idleBelow[type] ?? a;
+    const b = c.idleBelow[type] ?? a * DEFAULT_IDLE_SHARE;
     if (!Number.isFinite(a) || !Number.isFinite(b) || b > a) {
       throw new RangeError(`${name}: ${type}: idleBelow ${b} must be ≤ runningAbove ${a}`);
     }

@@ -36,6 +36,12 @@ export {
   qualityDegradationDetector,
 } from "./quality-degradation-detector.js";
 export {
+  SENSOR_DRIFT_DETECTOR,
+  type SensorDriftConfig,
+  sensorDriftDefaults,
+  sensorDriftDetector,
+} from "./sensor-drift-detector.js";
+export {
   STUCK_SENSOR_DETECTOR,
   type StuckSensorConfig,
   stuckSensorDefaults,

@@ -78,6 +78,31 @@ describe("trend detector", () => {
     assert.deepEqual(relaxed, []);
   });
 
+  it("with alert thresholds, takes a share of the sensor's band per minute as the rate", async () => {
+    const temp = { sensor_type: "temperature" as const };
+    const slow = Array.from({ length: 120 }, (_, i) => 20 + i * 0.1); // 6 °C/min
+    // Band 0–100 °C: the rate is 10 °C/min (a tenth of the band), so 6 °C/min is no news…
+    const wide = { ...temp, thresholds: { warning_min: 0, warning_max: 100 } };
+    assert.deepEqual(await runDetector(trendDetector(), series("t1", 0, 1000, slow, wide)), []);
+    // …but on a 40 °C band (rate 4 °C/min) it is.
+    const narrow = { ...temp, thresholds: { warning_min: 20, warning_max: 60 } };
+    const out = await runDetector(trendDetector(), series("t1", 0, 1000, slow, narrow));
+    assert.deepEqual(out.map(brief), [
+      { id: "trend|t1|9000", severity: "medium", score: 1.5 },
+      { id: "trend|t1|69000", severity: "medium", score: 1.5 },
+    ]);
+    assert.equal(out[0]!.baseline.threshold, 4);
+    // A single bound is the band's width from 0; null falls back to ratePerMinute.
+    const oneSided = { ...temp, thresholds: { warning_max: 40 } };
+    const byBound = await runDetector(trendDetector(), series("t1", 0, 1000, slow, oneSided));
+    assert.equal(byBound[0]!.baseline.threshold, 4);
+    const off = await runDetector(
+      trendDetector({ bandSharePerMinute: null }),
+      series("t1", 0, 1000, slow, wide),
+    );
+    assert.equal(off[0]!.baseline.threshold, 5);
+  });
+
   it("needs minSamples readings", async () => {
     const out = await runDetector(
       trendDetector(),

@@ -6,7 +6,7 @@
  */
 import type { KeyedProcessFunction } from "../../engine/index.js";
 import { valueState } from "../../engine/index.js";
-import type { Anomaly, EnrichedReading, SensorType } from "../reading/reading.js";
+import type { AlertThresholds, Anomaly, EnrichedReading, SensorType } from "../reading/reading.js";
 import {
   buildAnomaly,
   bucketStart,
@@ -37,6 +37,14 @@ export interface TrendConfig {
   readonly ratePerMinute: Readonly<Record<SensorType, number>>;
   /** |slope| / rate above which a change is medium, high, critical. Default 1, 2, 4. */
   readonly severity: SeverityLadder;
+  /**
+   * For a reading with alert thresholds: the rapid-change rate as a share of the
+   * sensor's normal band per minute (band: warning_max − warning_min, else the
+   * critical band, else the magnitude of its one bound), instead of `ratePerMinute`.
+   * `null` (or a reading without thresholds) uses `ratePerMinute`. Default 0.1: a
+   * tenth of the band per minute.
+   */
+  readonly bandSharePerMinute: number | null;
 }
 
 /** Defaults of `trendDetector`. */
@@ -53,6 +61,7 @@ export const trendDefaults: TrendConfig = Object.freeze({
     generic: 10,
   }),
   severity: Object.freeze({ medium: 1, high: 2, critical: 4 }),
+  bandSharePerMinute: 0.1,
 });
 
 /** `trendDetector`'s options as given: `ratePerMinute` may name only some types. */
@@ -136,6 +145,21 @@ function backfill(s: TrendState, start: number, x: number, v: number): TrendStat
   return withClosed(s, b, s.cs);
 }
 
+/** Width of a sensor's normal band (0 when it has none): see `TrendConfig.bandSharePerMinute`. */
+export function bandOf(th: AlertThresholds | null): number {
+  if (th === null) return 0;
+  if (th.warning_max !== undefined && th.warning_min !== undefined) {
+    const w = th.warning_max - th.warning_min;
+    if (w > 0) return w;
+  }
+  if (th.critical_max !== undefined && th.critical_min !== undefined) {
+    const w = th.critical_max - th.critical_min;
+    if (w > 0) return w;
+  }
+  const bound = th.warning_max ?? th.critical_max ?? th.warning_min ?? th.critical_min;
+  return bound === undefined ? 0 : Math.abs(bound);
+}
+
 function emptyState(cs: number): TrendState {
   const last = null;
   return {
@@ -175,7 +199,9 @@ export function trendDetector(
   for (const [type, rate] of Object.entries(ratePerMinute)) {
     checkPositive(TREND_DETECTOR, `ratePerMinute.${type}`, rate);
   }
-  const { windowMs, bucketMs, minSamples, cooldownMs, severity } = c;
+  const { windowMs, bucketMs, minSamples, cooldownMs, severity, bandSharePerMinute } = c;
+  if (bandSharePerMinute !== null)
+    checkPositive(TREND_DETECTOR, "bandSharePerMinute", bandSharePerMinute);
   const minutes = fmt(windowMs / 60_000);
   const sumsState = valueState<TrendState>("trend-sums", { ttl: Math.max(windowMs, cooldownMs) });
 
@@ -219,7 +245,11 @@ export function trendDetector(
         const den = n * (s.sxx + s.cxx) - sx * sx;
         if (den > 1e-9 * n * n) {
           const slope = ((n * (s.sxv + s.cxv) - sx * sv) / den) * 60;
-          const rate = ratePerMinute[r.sensor_type] ?? ratePerMinute.generic;
+          const band = bandSharePerMinute === null ? 0 : bandOf(r.thresholds);
+          const rate =
+            band > 0
+              ? bandSharePerMinute! * band
+              : (ratePerMinute[r.sensor_type] ?? ratePerMinute.generic);
           const score = Math.abs(slope) / rate;
           const level = severityOf(score, severity);
           if (level !== null) {

@@ -27,12 +27,12 @@ describe("z-score detector", () => {
   it("finds a spike once, with its severity, score, baseline and id", async () => {
     const values = clean(60);
     const { mean, stddev } = stats(values);
-    const spike = mean + 4.5 * stddev;
+    const spike = mean + 7.5 * stddev;
     const out = await runDetector(
       zScoreDetector(),
       series("s1", 0, 1000, [...values, spike, ...clean(30)]),
     );
-    assert.deepEqual(out.map(brief), [{ id: "z-score|s1|60000", severity: "high", score: 4.5 }]);
+    assert.deepEqual(out.map(brief), [{ id: "z-score|s1|60000", severity: "high", score: 7.5 }]);
     const [a] = out;
     assert.equal(a!.detector, "z-score");
     assert.equal(a!.sensor_id, "s1");
@@ -44,13 +44,13 @@ describe("z-score detector", () => {
     assert.ok(Math.abs(a!.baseline.mean! - mean) < 1e-9);
     assert.ok(Math.abs(a!.baseline.stddev! - stddev) < 1e-9);
     assert.equal(a!.baseline.count, 60);
-    assert.match(a!.message, /^s1: 2\d\.\d+ is 4\.5 stddev above its 5 min mean 2\d\.\d+/);
+    assert.match(a!.message, /^s1: 2\d\.\d+ is 7\.5 stddev above its 2 min mean 2\d\.\d+/);
   });
 
-  it("grades severity: medium above 3, high above 4, critical above 5", async () => {
+  it("grades severity: medium above 5, high above 7, critical above 10", async () => {
     const values = clean(40);
     const { mean, stddev } = stats(values);
-    const spikes = [3.5, -4.2, 7, 2.9].map((z) => mean + z * stddev);
+    const spikes = [5.5, -7.2, 12, 4.9].map((z) => mean + z * stddev);
     const out = await runDetector(zScoreDetector(), series("s1", 0, 1000, [...values, ...spikes]));
     assert.deepEqual(
       out.map((a) => a.severity),
@@ -68,10 +68,29 @@ describe("z-score detector", () => {
       series("s1", 0, 1000, [...values, spike, spike, spike]),
     );
     assert.deepEqual(out.map(brief), [
-      { id: "z-score|s1|60000", severity: "critical", score: 8 },
-      { id: "z-score|s1|61000", severity: "critical", score: 8 },
-      { id: "z-score|s1|62000", severity: "critical", score: 8 },
+      { id: "z-score|s1|60000", severity: "high", score: 8 },
+      { id: "z-score|s1|61000", severity: "high", score: 8 },
+      { id: "z-score|s1|62000", severity: "high", score: 8 },
     ]);
+  });
+
+  it("takes five anomalous readings in a row on one side as a new level and relearns it", async () => {
+    const values = clean(60);
+    const { mean, stddev } = stats(values);
+    // The level moves up by 20 stddev for good: five anomalies, then the baseline
+    // restarts from the new level and, once it holds 30 readings, finds it normal.
+    const shifted = clean(120).map((v) => v + 20 * stddev);
+    const out = await runDetector(zScoreDetector(), series("s1", 0, 1000, [...values, ...shifted]));
+    assert.deepEqual(
+      out.map((a) => a.event_time_ms),
+      [60_000, 61_000, 62_000, 63_000, 64_000],
+    );
+    assert.ok(out.every((a) => a.baseline.mean! < mean + stddev));
+    // Alternating sides is noise, not a level: the baseline is kept.
+    const noisy = [...values];
+    for (let i = 0; i < 8; i++) noisy.push(mean + (i % 2 === 0 ? 9 : -9) * stddev);
+    const flicker = await runDetector(zScoreDetector(), series("s2", 0, 1000, noisy));
+    assert.equal(flicker.length, 8);
   });
 
   it("scores nothing before the baseline holds minSamples readings", async () => {

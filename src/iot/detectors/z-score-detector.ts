@@ -22,28 +22,37 @@ export const Z_SCORE_DETECTOR = "z-score";
 
 /** Options of `zScoreDetector`; every one has a default in `zScoreDefaults`. */
 export interface ZScoreConfig {
-  /** Trailing baseline, ms of event time. Default 300,000 (5 min). */
+  /** Trailing baseline, ms of event time. Default 120,000 (2 min). */
   readonly windowMs: number;
   /** Bucket size of the baseline, ms; `windowMs / bucketMs` buckets are kept. Default 10,000. */
   readonly bucketMs: number;
   /** Readings the baseline must hold before any reading is scored. Default 30. */
   readonly minSamples: number;
-  /** |z| above which a reading is medium, high, critical. Default 3, 4, 5. */
+  /** |z| above which a reading is medium, high, critical. Default 5, 7, 10. */
   readonly severity: SeverityLadder;
   /** Smallest stddev used, relative to |mean|. Default 1e-6. */
   readonly minRelativeStddev: number;
   /** Smallest stddev used, absolute (for means near 0). Default 1e-9. */
   readonly minAbsoluteStddev: number;
+  /**
+   * This many anomalous readings in a row, all on the same side of the mean, are a
+   * new normal level (a set-point change, a machine starting or stopping): the
+   * baseline restarts from the last of them, and scoring resumes after `minSamples`
+   * readings of the new level. `Infinity` keeps the old level until it has left the
+   * window. Default 5.
+   */
+  readonly levelShiftReadings: number;
 }
 
 /** Defaults of `zScoreDetector`. */
 export const zScoreDefaults: ZScoreConfig = Object.freeze({
-  windowMs: 300_000,
+  windowMs: 120_000,
   bucketMs: 10_000,
   minSamples: 30,
-  severity: Object.freeze({ medium: 3, high: 4, critical: 5 }),
+  severity: Object.freeze({ medium: 5, high: 7, critical: 10 }),
   minRelativeStddev: 1e-6,
   minAbsoluteStddev: 1e-9,
+  levelShiftReadings: 5,
 });
 
 /**
@@ -62,6 +71,11 @@ export interface ZScoreState {
   readonly cn: number;
   readonly cm: number;
   readonly c2: number;
+  /**
+   * Anomalous readings in a row: +k above the mean, −k below (absent or 0 after a
+   * normal reading).
+   */
+  readonly run?: number;
 }
 
 /** Merged count, mean and M2 (Chan et al.), as the scratch result of `merge`. */
@@ -97,7 +111,10 @@ function roll(s: ZScoreState, start: number, windowMs: number, scratch: Moments)
   }
   if (s.cn > 0 && s.cs > oldest) b.push(s.cs, s.cn, s.cm, s.c2);
   summarise(b, scratch);
-  return { b, n: scratch.n, mean: scratch.mean, m2: scratch.m2, cs: start, cn: 0, cm: 0, c2: 0 };
+  const { n, mean, m2 } = scratch;
+  return s.run
+    ? { b, n, mean, m2, cs: start, cn: 0, cm: 0, c2: 0, run: s.run }
+    : { b, n, mean, m2, cs: start, cn: 0, cm: 0, c2: 0 };
 }
 
 /** Adds `v` to the closed bucket at `start` (a late reading), creating it in order. */
@@ -141,7 +158,8 @@ export function zScoreDetector(
   }
   checkPositive(Z_SCORE_DETECTOR, "minRelativeStddev", c.minRelativeStddev, true);
   checkPositive(Z_SCORE_DETECTOR, "minAbsoluteStddev", c.minAbsoluteStddev, true);
-  const { windowMs, bucketMs, minSamples, severity } = c;
+  checkPositive(Z_SCORE_DETECTOR, "levelShiftReadings", c.levelShiftReadings);
+  const { windowMs, bucketMs, minSamples, severity, levelShiftReadings } = c;
   const { minRelativeStddev, minAbsoluteStddev } = c;
   const minutes = fmt(windowMs / 60_000);
   const scratch: Moments = { n: 0, mean: 0, m2: 0 };
@@ -176,7 +194,25 @@ export function zScoreDetector(
         const score = Math.abs(z);
         const level = severityOf(score, severity);
         if (level !== null) {
-          if (rolled) state.set(s); // the closed bucket is kept even so
+          const previous = s.run ?? 0;
+          const run = z > 0 ? Math.max(previous, 0) + 1 : Math.min(previous, 0) - 1;
+          if (Math.abs(run) >= levelShiftReadings) {
+            // A new normal level: learn it afresh, starting with this reading.
+            state.set({ b: [], n: 0, mean: 0, m2: 0, cs: start, cn: 1, cm: v, c2: 0 });
+          } else if (rolled || run !== previous) {
+            // The closed bucket and the run are kept even so; the reading is not.
+            state.set({
+              b: s.b,
+              n: s.n,
+              mean: s.mean,
+              m2: s.m2,
+              cs: s.cs,
+              cn: s.cn,
+              cm: s.cm,
+              c2: s.c2,
+              run,
+            });
+          }
           ctx.emit(
             buildAnomaly(r, {
               detector: Z_SCORE_DETECTOR,
@@ -200,7 +236,18 @@ export function zScoreDetector(
         const c2 = s.c2 + delta * (v - cm);
         state.set({ b: s.b, n: s.n, mean: s.mean, m2: s.m2, cs: s.cs, cn, cm, c2 });
       } else if (start > s.cs - windowMs) {
-        state.set(backfill(s, start, v, scratch));
+        state.set(backfill({ ...s, run: 0 }, start, v, scratch));
+      } else if (s.run) {
+        state.set({
+          b: s.b,
+          n: s.n,
+          mean: s.mean,
+          m2: s.m2,
+          cs: s.cs,
+          cn: s.cn,
+          cm: s.cm,
+          c2: s.c2,
+        });
       }
     },
   };
