@@ -19,6 +19,7 @@ import {
 } from "../../iot/metadata/index.js";
 import { plantPipeline } from "../../iot/plant-pipeline.js";
 import { buildSource } from "../config/build-source.js";
+import { type AlarmDelivery, alarmDelivery } from "../alarm-delivery.js";
 import { buildConfiguredSinks, withConfiguredSinks } from "../config/build-sinks.js";
 import { ConfigError, loadPlantConfig } from "../config/plant-config.js";
 import { runUntilSignal } from "../graceful-stop.js";
@@ -69,6 +70,18 @@ second signal exits at once.`,
         });
     const configured = config.sinks ? buildConfiguredSinks(config.sinks, config.name) : undefined;
     for (const line of configured?.summary ?? []) console.error(`sink: ${line}`);
+    const alarms = (config.pipeline as { alarms?: unknown }).alarms;
+    let delivery: AlarmDelivery | null;
+    try {
+      delivery = alarms ? alarmDelivery(config.file, alarms) : null;
+    } catch (error) {
+      console.error((error as Error).message);
+      watcher.close();
+      await store.close();
+      await configured?.close();
+      return 1;
+    }
+    if (delivery) console.error(`notifications: ${delivery.description}`);
     const { dataflow } = plantPipeline(config.name, {
       input: buildSource(config.input, { onWarning: (message) => console.error(message) }),
       catalog,
@@ -81,12 +94,21 @@ second signal exits at once.`,
         equipmentHealth: out("equipment_health"),
         productionEfficiency: out("production_efficiency"),
         equipmentState: out("equipment_state"),
+        ...(alarms
+          ? {
+              alarms: out("alarms"),
+              alarmRejections: out("alarm_rejections"),
+              heldNotifications: out("held_notifications"),
+              notifications: delivery ? delivery.sink : out("notifications"),
+            }
+          : {}),
         ...(config.outputs.archive
           ? { archive: readingArchiveSink(path.join(config.outputs.folder, "archive")) }
           : {}),
       }),
     });
     const job = dataflow.job({ checkpoint: { store, interval: config.checkpoint.intervalMs } });
+    delivery?.start();
     try {
       await runUntilSignal(job, {
         ready: () => console.error(`running ${config.name} (${store.description})`),
@@ -95,6 +117,13 @@ second signal exits at once.`,
       watcher.close();
       await store.close();
       await configured?.close();
+      if (delivery) {
+        // A finished (finite) run waits a little for its last notifications.
+        const left = await delivery.stop(job.state === "finished" ? 10_000 : 0);
+        console.error(
+          `notifications: ${left.delivered} delivered, ${left.pending} pending (kept in the outbox), ${left.dead} dead`,
+        );
+      }
     }
     const p = job.progress();
     console.log(

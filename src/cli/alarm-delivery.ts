@@ -1,0 +1,76 @@
+/**
+ * Notification delivery for `millstream run`: when the configuration names alarm
+ * channels, notifications go to the durable outbox (published with each checkpoint)
+ * and a dispatcher delivers them; otherwise they are written as JSONL like the other
+ * outputs, so nothing is sent by accident.
+ */
+import path from "node:path";
+import { type Channel, type ChannelsConfig, createChannels } from "../alerts/channels/index.js";
+import { type DeliveryConfig, Dispatcher, Outbox, OutboxSink } from "../alerts/delivery/index.js";
+import type { Notification } from "../alerts/notification.js";
+import type { Sink } from "../engine/index.js";
+
+/** The part of `pipeline.alarms` that delivery needs. */
+interface AlarmDeliverySettings {
+  readonly channels?: ChannelsConfig;
+  readonly delivery?: DeliveryConfig;
+}
+
+/** A running delivery: the notifications sink to give the pipeline, and how to stop it. */
+export interface AlarmDelivery {
+  readonly sink: Sink<Notification>;
+  readonly description: string;
+  start(): void;
+  /**
+   * Stops delivering. With `drainMs`, first waits up to that long for the pending
+   * notifications to be delivered (a finite run that finished); what is left stays
+   * in the outbox for the next start.
+   */
+  stop(
+    drainMs?: number,
+  ): Promise<{ readonly pending: number; readonly delivered: number; readonly dead: number }>;
+}
+
+/**
+ * Delivery from the `pipeline.alarms` settings of `file`, or `null` when it names no
+ * channels. Throws `ChannelConfigError` (naming file and field) for a bad secret.
+ */
+export function alarmDelivery(file: string, alarms: unknown): AlarmDelivery | null {
+  const settings = (alarms ?? {}) as AlarmDeliverySettings;
+  if (!settings.channels || Object.keys(settings.channels).length === 0) return null;
+  const baseDir = path.dirname(path.resolve(file));
+  const channels: Map<string, Channel> = createChannels(settings.channels, {
+    file,
+    path: "pipeline.alarms.channels",
+    baseDir,
+  });
+  const delivery = settings.delivery;
+  const outbox = new Outbox({ path: path.resolve(baseDir, delivery?.outbox ?? "state/outbox.db") });
+  const dispatcher = new Dispatcher({
+    outbox,
+    channels,
+    ...(delivery
+      ? {
+          concurrency: delivery.concurrency,
+          attemptTimeoutMs: delivery.attemptTimeoutMs,
+          retry: delivery.retry,
+        }
+      : {}),
+  });
+  return {
+    sink: new OutboxSink({ outbox }),
+    description: `outbox ${outbox.path}, channels ${[...channels.keys()].join(", ")}`,
+    start: () => dispatcher.start(),
+    async stop(drainMs = 0) {
+      const until = Date.now() + drainMs;
+      while (Date.now() < until && outbox.stats().pending > 0) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await dispatcher.stop();
+      const { pending, delivered, dead } = outbox.stats();
+      await Promise.all([...channels.values()].map((c) => c.close()));
+      outbox.close();
+      return { pending, delivered, dead };
+    },
+  };
+}
