@@ -15,11 +15,12 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { SqliteCheckpointStore } from "../src/connectors/checkpoint/index.js";
 import { JsonlFileSink } from "../src/connectors/file/index.js";
-import type { Sink, Source, SourcePoll } from "../src/engine/index.js";
+import type { Sink } from "../src/engine/index.js";
 import { readingArchiveSink } from "../src/iot/archive/index.js";
 import { plantPipeline } from "../src/iot/plant-pipeline.js";
 import type { Anomaly } from "../src/iot/reading/index.js";
-import { plantCatalog, readingLine } from "./plant-fixture.js";
+import { plantCatalog } from "./plant-fixture.js";
+import { realtimeReadings } from "./realtime-source.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -34,56 +35,15 @@ const rate = Number(args.rate);
 const sensors = Number(args.sensors);
 const seconds = Number(args.seconds);
 const warmupMs = Number(args.warmup) * 1000;
-/** Readings per batch at most: 10 ms worth at the target rate. */
-const maxBatch = Math.max(1, Math.round(rate / 100));
 const SPIKE_EVERY_MS = 100;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-let produced = 0;
-let spikes = 0;
-const spiked = new Set<string>();
-
-/** Readings due at `rate` since the start, stamped with the time they are handed over. */
-function realtimeSource(): Source<string> {
-  return {
-    description: "bench real-time generator",
-    async open() {
-      const start = Date.now();
-      let nextSpike = start + warmupMs;
-      return {
-        partitions: 1,
-        async poll(): Promise<SourcePoll<string>> {
-          let now = Date.now();
-          if (now - start >= seconds * 1000) return { kind: "end" };
-          let due = Math.floor(((now - start) * rate) / 1000) - produced;
-          if (due <= 0) {
-            await sleep(Math.max(1, Math.ceil(((produced + 1) * 1000) / rate) - (now - start)));
-            now = Date.now();
-            due = Math.floor(((now - start) * rate) / 1000) - produced;
-            if (due <= 0) return { kind: "idle" };
-          }
-          const n = Math.min(due, maxBatch);
-          const values: string[] = new Array(n);
-          for (let i = 0; i < n; i++) {
-            const s = (produced + i) % sensors;
-            let offset = 0;
-            if (now >= nextSpike && s % 5 !== 1) {
-              offset = 40;
-              nextSpike += SPIKE_EVERY_MS;
-              spikes++;
-              spiked.add(`S${s}@${now}`);
-            }
-            values[i] = readingLine(s, now, offset);
-          }
-          produced += n;
-          return { kind: "batch", partition: 0, values };
-        },
-        async close() {},
-      };
-    },
-  };
-}
+const generator = realtimeReadings({
+  rate,
+  sensors,
+  seconds,
+  warmupMs,
+  spikeEveryMs: SPIKE_EVERY_MS,
+});
+const { spiked } = generator;
 
 const latencies: number[] = [];
 /** The JSONL anomalies sink, timing each spiked reading's anomaly as it is written. */
@@ -123,7 +83,7 @@ try {
   const out = (name: string) => new JsonlFileSink<never>({ directory: path.join(work, name) });
   const store = new SqliteCheckpointStore({ path: path.join(work, "checkpoints.sqlite") });
   const { dataflow } = plantPipeline("realtime", {
-    input: realtimeSource(),
+    input: generator.source,
     catalog: plantCatalog(sensors),
     sinks: {
       anomalies: timedAnomalies(new JsonlFileSink<Anomaly>({ directory: path.join(work, "a") })),
@@ -154,9 +114,9 @@ try {
   console.log("| Figure | Value |");
   console.log("| --- | ---: |");
   console.log(
-    `| readings processed | ${produced.toLocaleString("en")} (${Math.round(produced / elapsed).toLocaleString("en")}/s) |`,
+    `| readings processed | ${generator.produced().toLocaleString("en")} (${Math.round(generator.produced() / elapsed).toLocaleString("en")}/s) |`,
   );
-  console.log(`| spikes injected / detected | ${spikes} / ${latencies.length} |`);
+  console.log(`| spikes injected / detected | ${generator.spikes()} / ${latencies.length} |`);
   console.log(`| ingest → anomaly p50 | ${q(0.5)} ms |`);
   console.log(`| ingest → anomaly p99 | ${q(0.99)} ms |`);
   console.log(`| ingest → anomaly max | ${latencies.at(-1)} ms |`);

@@ -108,7 +108,11 @@ Options:
     const files = inputFiles(values.input!);
     const catalog = new MetadataCatalog(await loadMetadataFolder(metadataFolder));
     const totalBytes = files.reduce((n, f) => n + statSync(f).size, 0);
-    const input = countingBytes(new JsonlFileSource({ paths: files }));
+    const showProgress = !values.quiet && process.stderr.isTTY;
+    const fileSource = new JsonlFileSource({ paths: files });
+    // Counting costs a pass over every line: only when a progress bar is drawn.
+    const counted = showProgress ? countingBytes(fileSource) : null;
+    const input = counted ?? fileSource;
     const out = values.out!;
     const files$ = Object.fromEntries(
       OUTPUTS.map((name) => [
@@ -144,11 +148,10 @@ Options:
     });
     const job = dataflow.job({ checkpoint: { interval: 5_000 } });
     const started = performance.now();
-    const showProgress = !values.quiet && process.stderr.isTTY;
-    const timer = showProgress
+    const timer = counted
       ? setInterval(() => {
           const seconds = (performance.now() - started) / 1000;
-          const line = progressLine(input.bytes, totalBytes, job.progress().recordsIn, seconds);
+          const line = progressLine(counted.bytes, totalBytes, job.progress().recordsIn, seconds);
           process.stderr.write(`\r${line}`);
         }, 500)
       : undefined;

@@ -14,6 +14,7 @@ import path from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { writeMetadataFolder } from "../../iot/metadata/test-metadata.js";
+import { spikeReadings } from "./spike-readings.fixture.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const work = mkdtempSync(path.join(os.tmpdir(), "millstream-run-alarms-"));
@@ -50,19 +51,7 @@ describe("millstream run with alarm channels", () => {
     try {
       const metadata = await writeMetadataFolder();
       const start = Date.UTC(2026, 10, 2, 8, 0, 0);
-      const lines: string[] = [];
-      for (let s = 0; s < 600; s++) {
-        lines.push(
-          JSON.stringify({
-            sensor_id: "TEMP-001",
-            timestamp: start + s * 1000,
-            facility_id: "FAC-BER",
-            sensor_type: "temperature",
-            quality_score: 0.99,
-            temperature_celsius: s === 400 ? 150 : 60 + (s % 7) / 10,
-          }),
-        );
-      }
+      const lines = spikeReadings(start, 600, 400);
       writeFileSync(path.join(work, "readings.jsonl"), `${lines.join("\n")}\n`);
       const file = path.join(work, "plant.yaml");
       writeFileSync(

@@ -11,6 +11,7 @@ import path from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { writeMetadataFolder } from "../../iot/metadata/test-metadata.js";
+import { spikeReadings } from "./spike-readings.fixture.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const work = mkdtempSync(path.join(os.tmpdir(), "millstream-run-"));
@@ -49,19 +50,7 @@ describe("millstream run", () => {
   it("runs from the configuration and, started again, resumes without duplicates", async () => {
     const metadata = await writeMetadataFolder();
     const start = Date.UTC(2026, 10, 2, 8, 0, 0);
-    const lines: string[] = [];
-    for (let s = 0; s < 900; s++) {
-      lines.push(
-        JSON.stringify({
-          sensor_id: "TEMP-001",
-          timestamp: start + s * 1000,
-          facility_id: "FAC-BER",
-          sensor_type: "temperature",
-          quality_score: 0.99,
-          temperature_celsius: s === 600 ? 150 : 60 + (s % 7) / 10,
-        }),
-      );
-    }
+    const lines = spikeReadings(start, 900, 600);
     writeFileSync(path.join(work, "readings.jsonl"), `${lines.join("\n")}\n`);
     const file = path.join(work, "plant.yaml");
     writeFileSync(

@@ -67,5 +67,15 @@ describe("readingParser", () => {
     });
     assert.ok(unmatched instanceof RejectedReading);
     assert.equal(unmatched.reason, "missing-field");
+    const huge = fromTopic({
+      payload: JSON.stringify({ ...rest, note: "é".repeat(9000) }),
+      origin: "mqtt:plants/f9/PRS-004",
+      topic: "plants/f9/PRS-004",
+    });
+    assert.ok(huge instanceof RejectedReading);
+    assert.equal(huge.reason, "payload-too-large");
+    const broken = fromTopic({ payload: "{oops", origin: "o", topic: "plants/f9/PRS-004" });
+    assert.ok(broken instanceof RejectedReading);
+    assert.equal(broken.reason, "not-json");
   });
 });

@@ -5,6 +5,7 @@
  */
 import type { InboundMessage } from "../../connectors/index.js";
 import {
+  DEFAULT_MAX_PAYLOAD_BYTES,
   type ParseResult,
   parseReading,
   type Reading,
@@ -65,18 +66,31 @@ export function readingParser(options: ReadingParserOptions): ReadingParser {
   };
 }
 
+/**
+ * Parses `payload` once, fills the fields it lacks from the topic, then validates.
+ * Payloads too large or not JSON objects take the plain path, which reports them.
+ */
 function parseWithTopic(
   payload: string,
   fields: Readonly<Record<string, string>>,
   now: number,
   maxFutureMs: number,
 ): ParseResult {
-  const first = parseReading(payload, { now, maxFutureMs });
-  if (first.ok || first.code !== "missing-field") return first;
-  // The payload lacks a field: take what the topic carries, then validate again.
-  const object = JSON.parse(payload) as Record<string, unknown>;
-  for (const [field, value] of Object.entries(fields)) {
-    if (object[field] === undefined || object[field] === null) object[field] = value;
+  let object: unknown;
+  try {
+    const small =
+      payload.length * 3 <= DEFAULT_MAX_PAYLOAD_BYTES ||
+      Buffer.byteLength(payload) <= DEFAULT_MAX_PAYLOAD_BYTES;
+    object = small ? JSON.parse(payload) : undefined;
+  } catch {
+    object = undefined;
   }
-  return validateReading(object, { now, maxFutureMs });
+  if (typeof object !== "object" || object === null || Array.isArray(object)) {
+    return parseReading(payload, { now, maxFutureMs });
+  }
+  const record = object as Record<string, unknown>;
+  for (const [field, value] of Object.entries(fields)) {
+    if (record[field] === undefined || record[field] === null) record[field] = value;
+  }
+  return validateReading(record, { now, maxFutureMs });
 }

@@ -12,7 +12,7 @@ import { SlackChannel } from "./slack-channel.js";
 import { buildSlackMessage } from "./slack-message.js";
 
 const loopback = { network: { allowPrivateNetworks: true }, timeoutMs: 5000 };
-const HOOK_PATH = "/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX";
+const HOOK_PATH = "/services/T0000TEST/B0000TEST/fake-test-hook-token";
 const port = await closedPort();
 
 function channel(url: string): SlackChannel {
@@ -43,7 +43,7 @@ describeChannel("SlackChannel", async (): Promise<ChannelFixture> => {
       })),
     queue: (...plans) => receiver.queue(...(plans as Plan[])),
     retryAfterSeconds: 3,
-    secrets: [HOOK_PATH, "XXXXXXXXXXXXXXXXXXXXXXXX"],
+    secrets: [HOOK_PATH, "fake-test-hook-token"],
     unreachable: () => channel(`http://127.0.0.1:${port}${HOOK_PATH}`),
     cleanup: () => receiver.close(),
   };

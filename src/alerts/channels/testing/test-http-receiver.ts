@@ -117,7 +117,7 @@ export async function startHttpReceiver(options: HttpReceiverOptions): Promise<H
   const { port } = server.address() as AddressInfo;
   const origin = `http://127.0.0.1:${port}`;
   const paths: Record<ReceiverShape, string> = {
-    slack: "/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX",
+    slack: "/services/T0000TEST/B0000TEST/fake-test-hook-token",
     pagerduty: "/v2/enqueue",
     twilio: "",
     webhook: "/hooks/millstream",
