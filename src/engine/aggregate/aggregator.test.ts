@@ -23,6 +23,7 @@ import {
   slope,
   stddev,
   sum,
+  summary,
   variance,
 } from "./index.js";
 
@@ -91,6 +92,7 @@ const cases: {
   { name: "max", aggregator: max(v), records: anyDouble, exact: true },
   { name: "variance", aggregator: variance(v), records: reading, exact: false },
   { name: "stddev", aggregator: stddev(v), records: reading, exact: false },
+  { name: "summary", aggregator: summary(v), records: reading, exact: false },
   { name: "first", aggregator: first(v), records: anyDouble, exact: true },
   { name: "last", aggregator: last(v), records: anyDouble, exact: true },
   { name: "distinctCount", aggregator: distinctCount(k), records: anyDouble, exact: true },

@@ -25,4 +25,5 @@ export { type MinAcc, min } from "./min.js";
 export { type QuantileOptions, quantile, quantiles } from "./quantile.js";
 export { type SlopeAcc, slope } from "./slope.js";
 export { type SumAcc, sum } from "./sum.js";
+export { type Summary, type SummaryAcc, summary } from "./summary.js";
 export { stddev, type VarianceAcc, variance } from "./variance.js";

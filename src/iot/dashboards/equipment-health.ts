@@ -6,11 +6,10 @@
 import {
   avg,
   composite,
-  count,
-  max,
   type Stream,
+  type Summary,
   sliding,
-  stddev,
+  summary,
   type WindowOptions,
   type WindowResult,
 } from "../../engine/index.js";
@@ -97,10 +96,7 @@ export function equipmentHealthSteps(
           sensor_type: r.sensor_type,
           production_line: r.production_line,
         })),
-        count: count(),
-        avg: avg((r: EnrichedReading) => r.value),
-        max: max((r: EnrichedReading) => r.value),
-        stddev: stddev((r: EnrichedReading) => r.value),
+        value: summary((r: EnrichedReading) => r.value),
         avg_quality: avg((r: EnrichedReading) => r.quality_score),
       }),
       config.window,
@@ -118,10 +114,7 @@ type HealthWindow = WindowResult<
       sensor_type: SensorType;
       production_line: string | null;
     } | null;
-    count: number;
-    avg: number | null;
-    max: number | null;
-    stddev: number | null;
+    value: Summary;
     avg_quality: number | null;
   }
 >;
@@ -137,13 +130,13 @@ function toRecord(w: HealthWindow, rules: EquipmentStatusRules): EquipmentHealth
     sensor_type: fields.sensor_type,
     production_line: fields.production_line,
     ...windowBounds(w.start, w.end, w.kind),
-    count: v.count,
-    avg: v.avg,
-    max: v.max,
-    stddev: v.stddev,
+    count: v.value.count,
+    avg: v.value.avg,
+    max: v.value.max,
+    stddev: v.value.stddev,
     avg_quality: v.avg_quality,
     status: classifyEquipmentHealth(
-      { avg: v.avg, stddev: v.stddev, avgQuality: v.avg_quality },
+      { avg: v.value.avg, stddev: v.value.stddev, avgQuality: v.avg_quality },
       rules,
     ),
   };

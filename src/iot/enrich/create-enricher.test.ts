@@ -63,4 +63,26 @@ describe("createEnricher", () => {
     assert.deepEqual([e.known_sensor, e.equipment_id, e.criticality], [true, "PUMP-7", "medium"]);
     assert.equal(enricher.unknownReadings, 1);
   });
+
+  it("shares one id string per sensor and facility, and follows a sensor that moves facility", () => {
+    const catalog = new MetadataCatalog(setOf(SENSORS));
+    const enricher = createEnricher(catalog);
+    const fresh = (id: string, facility: string): Reading => ({
+      ...r(id.split("").join("")),
+      facility_id: facility.split("").join(""),
+    });
+    const a = enricher.enrich(fresh("VIB-002", "FAC-BER"));
+    const b = enricher.enrich(fresh("VIB-002", "FAC-BER"));
+    assert.equal(a.sensor_id, "VIB-002");
+    assert.equal(a.facility_name, b.facility_name);
+    assert.equal(a.shift, "afternoon");
+    // Same facility: same profile, so the same metadata row objects.
+    assert.equal(a.thresholds, b.thresholds);
+    // The reading names another facility: its calendar (New York) is used, not the cached one.
+    const moved = enricher.enrich(fresh("VIB-002", "FAC-NYC"));
+    assert.equal(moved.facility_id, "FAC-NYC");
+    assert.equal(moved.timezone, "America/New_York");
+    assert.equal(moved.shift, "day"); // New York's own shift calendar, 08:30 local
+    assert.equal(moved.equipment_id, "PUMP-7");
+  });
 });

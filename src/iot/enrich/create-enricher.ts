@@ -4,8 +4,9 @@
 
 import type { MetadataCatalog } from "../metadata/metadata-catalog.js";
 import type { EnrichedReading, Reading } from "../reading/reading.js";
-import { enrichReading } from "./enrich-reading.js";
+import { enrichWithProfile } from "./enrich-reading.js";
 import { FacilityCalendars } from "./facility-calendars.js";
+import { SensorProfiles } from "./sensor-profiles.js";
 
 const MAX_TRACKED_UNKNOWN = 65_536;
 
@@ -29,11 +30,11 @@ export interface Enricher {
  * recovery they count again from zero (and count replayed records again).
  */
 export function createEnricher(catalog: MetadataCatalog): Enricher {
-  const calendars = new FacilityCalendars();
+  const profiles = new SensorProfiles(catalog, new FacilityCalendars());
   const unknown = new Set<string>();
   let unknownReadings = 0;
   const enrich = (reading: Reading): EnrichedReading => {
-    const enriched = enrichReading(reading, catalog, calendars);
+    const enriched = enrichWithProfile(reading, profiles.profileOf(reading));
     if (!enriched.known_sensor) {
       unknownReadings++;
       if (unknown.size < MAX_TRACKED_UNKNOWN) unknown.add(reading.sensor_id);

@@ -6,6 +6,7 @@
 import type { MetadataCatalog } from "../metadata/metadata-catalog.js";
 import type { EnrichedReading, Reading } from "../reading/reading.js";
 import type { FacilityCalendars } from "./facility-calendars.js";
+import { buildSensorProfile, type SensorProfile } from "./sensor-profiles.js";
 
 const DAY = 86_400_000;
 
@@ -24,16 +25,23 @@ export function enrichReading(
   catalog: MetadataCatalog,
   calendars: FacilityCalendars,
 ): EnrichedReading {
-  const calendar = calendars.calendarFor(reading.facility_id, catalog.facilities);
-  const sensor = catalog.sensors.get(reading.sensor_id);
-  const equipment = sensor === undefined ? undefined : catalog.equipment.get(sensor.equipment_id);
-  const local = reading.timestamp + calendar.zone.offsetAt(reading.timestamp);
+  return enrichWithProfile(reading, buildSensorProfile(reading, catalog, calendars));
+}
+
+/**
+ * `reading` enriched with `profile` (which must be its sensor's in its facility, see
+ * `SensorProfiles`). The ids in the result are the profile's shared strings.
+ */
+export function enrichWithProfile(reading: Reading, profile: SensorProfile): EnrichedReading {
+  const calendar = profile.calendar;
+  const t = reading.timestamp;
+  const local = t + calendar.zone.offsetAt(t);
   const day = Math.floor(local / DAY);
   const minuteOfDay = Math.floor((local - day * DAY) / 60_000);
   return {
-    sensor_id: reading.sensor_id,
-    timestamp: reading.timestamp,
-    facility_id: reading.facility_id,
+    sensor_id: profile.sensorId,
+    timestamp: t,
+    facility_id: profile.facilityId,
     sensor_type: reading.sensor_type,
     quality_score: reading.quality_score,
     value: reading.value,
@@ -48,14 +56,14 @@ export function enrichReading(
     current: reading.current,
     power_watts: reading.power_watts,
     unit: reading.unit,
-    known_sensor: sensor !== undefined,
-    equipment_id: sensor === undefined ? null : sensor.equipment_id,
-    production_line: sensor === undefined ? null : sensor.production_line,
-    equipment_class: equipment === undefined ? null : equipment.equipment_class,
-    criticality: equipment === undefined ? null : equipment.criticality,
-    facility_name: calendar.facility === null ? null : calendar.facility.facility_name,
+    known_sensor: profile.known,
+    equipment_id: profile.equipmentId,
+    production_line: profile.productionLine,
+    equipment_class: profile.equipmentClass,
+    criticality: profile.criticality,
+    facility_name: profile.facilityName,
     timezone: calendar.timezone,
-    thresholds: sensor === undefined ? null : sensor.alert_thresholds,
+    thresholds: profile.thresholds,
     hour_of_day: (minuteOfDay / 60) | 0,
     day_of_week: (((day + 4) % 7) + 7) % 7,
     shift: calendar.shifts[minuteOfDay] ?? "unscheduled",

@@ -1,0 +1,84 @@
+/**
+ * Per-sensor enrichment profiles: everything the metadata says about a sensor and
+ * its facility, looked up once and reused for each of its readings. The profile
+ * also holds the sensor's and the facility's id strings as one shared string each,
+ * so the keyed steps downstream hash and compare the same string object every time
+ * instead of a fresh copy per parsed reading.
+ */
+import type { MetadataCatalog } from "../metadata/metadata-catalog.js";
+import type { AlertThresholds, Criticality, Reading } from "../reading/reading.js";
+import type { FacilityCalendar, FacilityCalendars } from "./facility-calendars.js";
+
+/** What enrichment adds to the readings of one sensor in one facility. */
+export interface SensorProfile {
+  /** The sensor id, one shared string (the catalog's when the sensor is known). */
+  readonly sensorId: string;
+  /** The facility id the profile was built for, one shared string. */
+  readonly facilityId: string;
+  readonly known: boolean;
+  readonly calendar: FacilityCalendar;
+  readonly equipmentId: string | null;
+  readonly productionLine: string | null;
+  readonly equipmentClass: string | null;
+  readonly criticality: Criticality | null;
+  readonly facilityName: string | null;
+  readonly thresholds: AlertThresholds | null;
+}
+
+/** Beyond this many cached profiles (a flood of unknown sensor ids) the cache starts afresh. */
+const MAX_PROFILES = 1_000_000;
+
+/** The profile of `reading`'s sensor in `reading`'s facility, built from the catalog's current rows. */
+export function buildSensorProfile(
+  reading: Reading,
+  catalog: MetadataCatalog,
+  calendars: FacilityCalendars,
+): SensorProfile {
+  const calendar = calendars.calendarFor(reading.facility_id, catalog.facilities);
+  const sensor = catalog.sensors.get(reading.sensor_id);
+  const equipment = sensor === undefined ? undefined : catalog.equipment.get(sensor.equipment_id);
+  return {
+    sensorId: sensor === undefined ? reading.sensor_id : sensor.sensor_id,
+    facilityId: calendar.facility === null ? reading.facility_id : calendar.facility.facility_id,
+    known: sensor !== undefined,
+    calendar,
+    equipmentId: sensor === undefined ? null : sensor.equipment_id,
+    productionLine: sensor === undefined ? null : sensor.production_line,
+    equipmentClass: equipment === undefined ? null : equipment.equipment_class,
+    criticality: equipment === undefined ? null : equipment.criticality,
+    facilityName: calendar.facility === null ? null : calendar.facility.facility_name,
+    thresholds: sensor === undefined ? null : sensor.alert_thresholds,
+  };
+}
+
+/**
+ * A cache of profiles by sensor id. A profile is rebuilt when any metadata table
+ * changes (a reload) or when a sensor's reading names another facility than the
+ * profile's.
+ */
+export class SensorProfiles {
+  readonly #catalog: MetadataCatalog;
+  readonly #calendars: FacilityCalendars;
+  #profiles = new Map<string, SensorProfile>();
+  #version = -1;
+
+  constructor(catalog: MetadataCatalog, calendars: FacilityCalendars) {
+    this.#catalog = catalog;
+    this.#calendars = calendars;
+  }
+
+  /** The profile for `reading`. */
+  profileOf(reading: Reading): SensorProfile {
+    const c = this.#catalog;
+    const version = c.facilities.version + c.sensors.version + c.equipment.version;
+    if (version !== this.#version || this.#profiles.size >= MAX_PROFILES) {
+      this.#profiles = new Map();
+      this.#version = version;
+    }
+    const cached = this.#profiles.get(reading.sensor_id);
+    if (cached !== undefined && cached.facilityId === reading.facility_id) return cached;
+    const profile = buildSensorProfile(reading, c, this.#calendars);
+    this.#profiles.set(profile.sensorId, profile);
+    return profile;
+  }
+}
