@@ -15,10 +15,22 @@ export class FilterOperator extends Operator {
   protected processBatch(batch: Batch<unknown>): void {
     const { values, times } = batch;
     const n = values.length;
-    const out: unknown[] = [];
-    const outTimes: number[] = [];
     const predicate = this.predicate;
-    for (let i = 0; i < n; ) {
+    // Most batches keep every record: find the first one dropped before copying anything.
+    let i = 0;
+    try {
+      while (i < n && predicate(values[i])) i++;
+    } catch (error) {
+      this.deadLetter("step-error", error, values[i], times[i]!);
+    }
+    if (i === n) {
+      this.pass(batch);
+      return;
+    }
+    const out: unknown[] = values.slice(0, i);
+    const outTimes: number[] = times.slice(0, i);
+    i++; // dropped, or dead-lettered above
+    while (i < n) {
       try {
         for (; i < n; i++) {
           if (predicate(values[i])) {

@@ -6,11 +6,12 @@
 import type { InboundMessage } from "../../connectors/index.js";
 import {
   DEFAULT_MAX_PAYLOAD_BYTES,
-  type ParseResult,
-  parseReading,
+  isParseFailure,
+  type ParseFailure,
+  parseOrFail,
   type Reading,
   truncatePayload,
-  validateReading,
+  validateOrFail,
 } from "../reading/index.js";
 import { compileTopicTemplate, type TopicMatcher } from "../reading/topic-template.js";
 import { RejectedReading } from "./rejected-reading.js";
@@ -39,22 +40,25 @@ export function readingParser(options: ReadingParserOptions): ReadingParser {
   const matcher: TopicMatcher | null = options.topicTemplate
     ? compileTopicTemplate(options.topicTemplate, options.topicSeparator)
     : null;
+  // One options object, its clock reading refreshed per record: nothing allocated per reading.
+  const parseOptions = { now: 0, maxFutureMs };
   return (raw) => {
     let payload: string;
     let position: string | null = null;
-    let result: ParseResult;
+    let result: Reading | ParseFailure;
+    parseOptions.now = now();
     if (typeof raw === "string") {
       payload = raw;
-      result = parseReading(payload, { now: now(), maxFutureMs });
+      result = parseOrFail(payload, parseOptions);
     } else {
       payload = raw.payload;
       position = raw.origin;
       const fields = matcher && raw.topic !== undefined ? matcher(raw.topic) : null;
       result = fields
-        ? parseWithTopic(payload, fields, now(), maxFutureMs)
-        : parseReading(payload, { now: now(), maxFutureMs });
+        ? parseWithTopic(payload, fields, parseOptions)
+        : parseOrFail(payload, parseOptions);
     }
-    if (result.ok) return result.reading;
+    if (!isParseFailure(result)) return result;
     return new RejectedReading(
       result.code,
       result.path,
@@ -66,16 +70,11 @@ export function readingParser(options: ReadingParserOptions): ReadingParser {
   };
 }
 
-/**
- * Parses `payload` once, fills the fields it lacks from the topic, then validates.
- * Payloads too large or not JSON objects take the plain path, which reports them.
- */
 function parseWithTopic(
   payload: string,
   fields: Readonly<Record<string, string>>,
-  now: number,
-  maxFutureMs: number,
-): ParseResult {
+  options: { readonly now: number; readonly maxFutureMs: number },
+): Reading | ParseFailure {
   let object: unknown;
   try {
     const small =
@@ -86,11 +85,11 @@ function parseWithTopic(
     object = undefined;
   }
   if (typeof object !== "object" || object === null || Array.isArray(object)) {
-    return parseReading(payload, { now, maxFutureMs });
+    return parseOrFail(payload, options);
   }
   const record = object as Record<string, unknown>;
   for (const [field, value] of Object.entries(fields)) {
     if (record[field] === undefined || record[field] === null) record[field] = value;
   }
-  return validateReading(record, { now, maxFutureMs });
+  return validateOrFail(record, options);
 }

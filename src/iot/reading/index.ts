@@ -10,7 +10,10 @@ export {
   type ParseReadingOptions,
   type ParseResult,
   type ParseSuccess,
+  isParseFailure,
+  parseOrFail,
   parseReading,
+  validateOrFail,
   validateReading,
 } from "./parse-reading.js";
 export * from "./reading.js";

@@ -71,6 +71,17 @@ export function parseReading(
   raw: string | Uint8Array | object,
   options: ParseReadingOptions = EMPTY,
 ): ParseResult {
+  return wrap(parseOrFail(raw, options));
+}
+
+/**
+ * {@link parseReading} without the result wrapper, for hot paths: the `Reading` itself,
+ * or the failure (tell them apart with {@link isParseFailure}). Never throws.
+ */
+export function parseOrFail(
+  raw: string | Uint8Array | object,
+  options: ParseReadingOptions = EMPTY,
+): Reading | ParseFailure {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
   let text: string;
   if (typeof raw === "string") {
@@ -86,7 +97,7 @@ export function parseReading(
       return fail("not-json", "", "the payload is not valid UTF-8");
     }
   } else {
-    return validateReading(raw, options);
+    return validateOrFail(raw, options);
   }
   let parsed: unknown;
   try {
@@ -94,7 +105,7 @@ export function parseReading(
   } catch (error) {
     return notJson(text, error);
   }
-  return validateReading(parsed, options);
+  return validateOrFail(parsed, options);
 }
 
 /**
@@ -102,6 +113,14 @@ export function parseReading(
  * `JSON.parse`). Never throws.
  */
 export function validateReading(value: unknown, options: ParseReadingOptions = EMPTY): ParseResult {
+  return wrap(validateOrFail(value, options));
+}
+
+/** {@link validateReading} without the result wrapper (see {@link parseOrFail}). Never throws. */
+export function validateOrFail(
+  value: unknown,
+  options: ParseReadingOptions = EMPTY,
+): Reading | ParseFailure {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return fail("wrong-type", "", `expected a JSON object, got ${describe(value)}`);
   }
@@ -267,7 +286,16 @@ export function validateReading(value: unknown, options: ParseReadingOptions = E
     power_watts: opt(power),
     unit: unit as string | undefined,
   };
-  return { ok: true, reading };
+  return reading;
+}
+
+/** Whether a result of {@link parseOrFail} or {@link validateOrFail} is a failure. */
+export function isParseFailure(result: Reading | ParseFailure): result is ParseFailure {
+  return (result as ParseFailure).ok === false;
+}
+
+function wrap(result: Reading | ParseFailure): ParseResult {
+  return isParseFailure(result) ? result : { ok: true, reading: result };
 }
 
 // Optional number fields: a finite number, absent (undefined or null), or wrong.
