@@ -24,9 +24,13 @@ type Slot = ValueSlot | Map<unknown, ValueSlot>;
 
 interface ProcessEntry extends KeyEntry {
   slots: (Slot | undefined)[];
-  /** The key's pending timers, kept beside the queues so a key's snapshot needs no search. */
-  readonly eventTimers: Set<number>;
-  readonly processingTimers: Set<number>;
+  /**
+   * The key's pending timers, kept beside the queues so a key's snapshot needs no
+   * search; `null` until the key first has one (most keys never have processing-time
+   * timers, and an empty set costs more than the rest of the entry).
+   */
+  eventTimers: Set<number> | null;
+  processingTimers: Set<number> | null;
 }
 
 interface ProcessEntrySnapshot {
@@ -112,8 +116,8 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
       key,
       partition,
       slots: [],
-      eventTimers: new Set(),
-      processingTimers: new Set(),
+      eventTimers: null,
+      processingTimers: null,
     };
   }
 
@@ -155,7 +159,7 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
     queue.fireUpTo(limit, (time, key) => {
       const e = this.entries.get(key);
       if (!e) return;
-      (domain === "event" ? e.eventTimers : e.processingTimers).delete(time);
+      (domain === "event" ? e.eventTimers : e.processingTimers)?.delete(time);
       if (!onTimer) return;
       this.#current = e;
       this.#timestamp = time;
@@ -180,7 +184,12 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
   }
 
   #timersOf(e: ProcessEntry, queue: TimerQueue): Set<number> {
-    return queue === this.#eventTimers ? e.eventTimers : e.processingTimers;
+    if (queue === this.#eventTimers) {
+      e.eventTimers ??= new Set();
+      return e.eventTimers;
+    }
+    e.processingTimers ??= new Set();
+    return e.processingTimers;
   }
 
   #expired(descriptor: StateDescriptor, written: number): boolean {
@@ -340,7 +349,7 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
         } else if (this.#expired(d, slot.written)) e.slots[i] = undefined;
         else live++;
       });
-      if (live === 0 && e.eventTimers.size === 0 && e.processingTimers.size === 0) {
+      if (live === 0 && !hasTimers(e)) {
         this.entries.delete(e.key);
       }
     }
@@ -357,7 +366,7 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
       } else if (this.#expired(d, slot.written)) return true;
       live++;
     }
-    return live === 0 && e.eventTimers.size === 0 && e.processingTimers.size === 0;
+    return live === 0 && !hasTimers(e);
   }
 
   protected snapshotEntry(e: ProcessEntry): ProcessEntrySnapshot {
@@ -374,8 +383,8 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
 
     return {
       state,
-      eventTimers: [...e.eventTimers],
-      processingTimers: [...e.processingTimers],
+      eventTimers: e.eventTimers === null ? [] : [...e.eventTimers],
+      processingTimers: e.processingTimers === null ? [] : [...e.processingTimers],
     };
   }
 
@@ -392,10 +401,18 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
         ? new Map(value.map(([k, v, written]) => [k, { value: v, written }]))
         : { value: value.value, written: value.written };
     }
-    for (const t of s.eventTimers) if (this.#eventTimers.add(t, key)) e.eventTimers.add(t);
+    for (const t of s.eventTimers) {
+      if (this.#eventTimers.add(t, key)) this.#timersOf(e, this.#eventTimers).add(t);
+    }
     for (const t of s.processingTimers) {
-      if (this.#processingTimers.add(t, key)) e.processingTimers.add(t);
+      if (this.#processingTimers.add(t, key)) {
+        this.#timersOf(e, this.#processingTimers).add(t);
+      }
     }
     this.entries.restore(key, e);
   }
+}
+
+function hasTimers(e: ProcessEntry): boolean {
+  return (e.eventTimers?.size ?? 0) > 0 || (e.processingTimers?.size ?? 0) > 0;
 }

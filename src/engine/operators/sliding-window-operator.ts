@@ -28,8 +28,11 @@ interface PaneEntry extends KeyEntry {
   dirty: boolean;
   lateLo: number;
   lateHi: number;
-  /** Ends of windows already emitted that are still within the allowed lateness. */
-  readonly emitted: Set<number>;
+  /**
+   * Ends of windows already emitted that are still within the allowed lateness;
+   * `null` without allowed lateness (or before the first such window).
+   */
+  emitted: Set<number> | null;
 }
 
 interface PaneEntrySnapshot {
@@ -102,7 +105,7 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
       dirty: false,
       lateLo: POS,
       lateHi: NEG,
-      emitted: new Set(),
+      emitted: null,
     };
   }
 
@@ -198,7 +201,7 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
       const e = this.entries.get(key);
       if (!e) continue;
       for (let end = e.lateLo; end <= e.lateHi; end += this.#slide) {
-        this.#emitWindow(e, end, e.emitted.has(end) ? "update" : "final");
+        this.#emitWindow(e, end, e.emitted?.has(end) ? "update" : "final");
       }
       if (e.lateHi > e.firedUpTo) e.firedUpTo = e.lateHi;
       e.lateLo = POS;
@@ -220,7 +223,7 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
     if (i >= starts.length || starts[i]! >= end) return;
     let acc = agg.create();
     for (; i < starts.length && starts[i]! < end; i++) acc = agg.merge(acc, accs[i]);
-    if (this.#lateness > 0) e.emitted.add(end);
+    if (this.#lateness > 0) (e.emitted ??= new Set()).add(end);
     const value = agg.result(acc);
     this.collect(
       { id: windowId(this.step, e.key, start), key: e.key, start, end, value, kind },
@@ -261,7 +264,10 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
       e.last = -1;
     }
     if (this.#lateness > 0) {
-      for (const done of e.emitted) if (done + this.#lateness <= time) e.emitted.delete(done);
+      const emitted = e.emitted;
+      if (emitted !== null) {
+        for (const done of emitted) if (done + this.#lateness <= time) emitted.delete(done);
+      }
     }
     if (starts.length === 0) {
       this.entries.delete(e.key);
@@ -322,7 +328,7 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
     return {
       panes,
       firedUpTo: Number.isFinite(e.firedUpTo) ? e.firedUpTo : null,
-      emitted: [...e.emitted],
+      emitted: e.emitted === null ? [] : [...e.emitted],
     };
   }
 
@@ -334,7 +340,7 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
       e.accs.push(this.aggregator.restore(acc));
     }
     e.firedUpTo = s.firedUpTo ?? NEG;
-    for (const end of s.emitted) e.emitted.add(end);
+    if (s.emitted.length > 0) e.emitted = new Set(s.emitted);
     this.entries.restore(key, e);
   }
 
