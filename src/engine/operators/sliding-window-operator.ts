@@ -223,7 +223,10 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
     if (i >= starts.length || starts[i]! >= end) return;
     let acc = agg.create();
     for (; i < starts.length && starts[i]! < end; i++) acc = agg.merge(acc, accs[i]);
-    if (this.#lateness > 0) (e.emitted ??= new Set()).add(end);
+    if (this.#lateness > 0) {
+      e.emitted ??= new Set();
+      e.emitted.add(end);
+    }
     const value = agg.result(acc);
     this.collect(
       { id: windowId(this.step, e.key, start), key: e.key, start, end, value, kind },
