@@ -1,38 +1,36 @@
 /**
- * Wires the detectors into a pipeline: each enabled detector is its own keyed
- * process step (`detect-zscore`, …) on the enriched readings, and their anomalies
- * are merged into one stream.
+ * Wires the detectors into a pipeline: the enabled sensor detectors run as one keyed
+ * step (`detect-sensor`), the machine detectors as another (`detect-equipment`), each
+ * detector a part of its key's one state entry; their anomalies are merged into one
+ * stream.
  */
-import type { KeyedProcessFunction, Stream } from "../../engine/index.js";
+import type { Stream } from "../../engine/index.js";
 import type { Anomaly, EnrichedReading } from "../reading/reading.js";
 import {
   type EquipmentTransitionConfig,
   equipmentTransitionDefaults,
-  equipmentTransitionDetector,
+  equipmentTransitionPart,
 } from "./equipment-transition-detector.js";
-import { type OfflineConfig, offlineDefaults, offlineDetector } from "./offline-detector.js";
-import {
-  type SensorDriftConfig,
-  sensorDriftDefaults,
-  sensorDriftDetector,
-} from "./sensor-drift-detector.js";
+import { type DetectorPart, partsDetector } from "./detector-part.js";
+import { type OfflineConfig, offlineDefaults, offlinePart } from "./offline-detector.js";
 import {
   type QualityDegradationConfig,
   qualityDegradationDefaults,
-  qualityDegradationDetector,
+  qualityDegradationPart,
 } from "./quality-degradation-detector.js";
+import {
+  type SensorDriftConfig,
+  sensorDriftDefaults,
+  sensorDriftPart,
+} from "./sensor-drift-detector.js";
 import {
   type StuckSensorConfig,
   stuckSensorDefaults,
-  stuckSensorDetector,
+  stuckSensorPart,
 } from "./stuck-sensor-detector.js";
-import {
-  type ThresholdConfig,
-  thresholdDefaults,
-  thresholdDetector,
-} from "./threshold-detector.js";
-import { type TrendConfigInput, trendDefaults, trendDetector } from "./trend-detector.js";
-import { type ZScoreConfig, zScoreDefaults, zScoreDetector } from "./z-score-detector.js";
+import { type ThresholdConfig, thresholdDefaults, thresholdPart } from "./threshold-detector.js";
+import { type TrendConfigInput, trendDefaults, trendPart } from "./trend-detector.js";
+import { type ZScoreConfig, zScoreDefaults, zScorePart } from "./z-score-detector.js";
 
 /** Turns a detector on or off; on by default. */
 interface Toggle {
@@ -94,54 +92,37 @@ export function applyDetectors(
     (k) => config[k as keyof DetectorsConfig],
   );
   if (!toggles.some(on)) throw new RangeError("applyDetectors: no detector is enabled");
-  const bySensor = readings.keyBy((r) => r.sensor_id);
   const outputs: Stream<Anomaly>[] = [];
   const { zScore, threshold, trend, stuckSensor, offline, qualityDegradation } = config;
   const equipment = config.equipmentTransition;
-  const perSensor: KeyedProcessFunction<string, EnrichedReading, Anomaly>[] = [];
-  if (on(zScore)) perSensor.push(zScoreDetector(withoutToggle(zScore ?? {})));
-  if (on(threshold)) perSensor.push(thresholdDetector(withoutToggle(threshold ?? {})));
-  if (on(trend)) perSensor.push(trendDetector(withoutToggle(trend ?? {})));
-  if (on(stuckSensor)) perSensor.push(stuckSensorDetector(withoutToggle(stuckSensor ?? {})));
-  if (on(offline)) perSensor.push(offlineDetector(withoutToggle(offline ?? {})));
+  const perSensor: DetectorPart[] = [];
+  if (on(zScore)) perSensor.push(zScorePart(withoutToggle(zScore ?? {})));
+  if (on(threshold)) perSensor.push(thresholdPart(withoutToggle(threshold ?? {})));
+  if (on(trend)) perSensor.push(trendPart(withoutToggle(trend ?? {})));
+  if (on(stuckSensor)) perSensor.push(stuckSensorPart(withoutToggle(stuckSensor ?? {})));
+  if (on(offline)) perSensor.push(offlinePart(withoutToggle(offline ?? {})));
   if (on(qualityDegradation)) {
-    perSensor.push(qualityDegradationDetector(withoutToggle(qualityDegradation ?? {})));
+    perSensor.push(qualityDegradationPart(withoutToggle(qualityDegradation ?? {})));
   }
   if (perSensor.length > 0) {
-    outputs.push(bySensor.process(DETECTOR_STEPS.perSensor, fuseDetectors(perSensor)));
+    outputs.push(
+      readings
+        .keyBy((r) => r.sensor_id)
+        .process(DETECTOR_STEPS.perSensor, partsDetector(perSensor)),
+    );
   }
-  const perMachine: KeyedProcessFunction<string, EnrichedReading, Anomaly>[] = [];
-  if (on(equipment)) perMachine.push(equipmentTransitionDetector(withoutToggle(equipment ?? {})));
+  const perMachine: DetectorPart[] = [];
+  if (on(equipment)) perMachine.push(equipmentTransitionPart(withoutToggle(equipment ?? {})));
   if (on(config.sensorDrift)) {
-    perMachine.push(sensorDriftDetector(withoutToggle(config.sensorDrift ?? {})));
+    perMachine.push(sensorDriftPart(withoutToggle(config.sensorDrift ?? {})));
   }
   if (perMachine.length > 0) {
     const known = readings.filter(DETECTOR_STEPS.equipmentKnown, (r) => r.equipment_id !== null);
-    const fn = perMachine.length === 1 ? perMachine[0]! : fuseDetectors(perMachine);
+    const fn = partsDetector(perMachine);
     outputs.push(
       known.keyBy((r) => r.equipment_id!).process(DETECTOR_STEPS.equipmentTransition, fn),
     );
   }
   const [first, ...rest] = outputs;
   return rest.length === 0 ? first! : first!.union(DETECTOR_STEPS.union, ...rest);
-}
-
-/**
- * One keyed step running several detectors of one key on each reading, in order: one
- * key lookup and one state entry per key instead of one per detector. Their
- * state names are distinct, so they share the key's state without clashing; timers
- * (only the offline detector has them) go to every detector with `onTimer`.
- */
-function fuseDetectors(
-  detectors: readonly KeyedProcessFunction<string, EnrichedReading, Anomaly>[],
-): KeyedProcessFunction<string, EnrichedReading, Anomaly> {
-  const withTimers = detectors.filter((d) => d.onTimer !== undefined);
-  return {
-    processElement(reading, context) {
-      for (const d of detectors) d.processElement(reading, context);
-    },
-    onTimer(time, context) {
-      for (const d of withTimers) d.onTimer!(time, context);
-    },
-  };
 }

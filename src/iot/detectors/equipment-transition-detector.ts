@@ -7,9 +7,16 @@
  * the session window closes.
  */
 import type { KeyedProcessFunction } from "../../engine/index.js";
-import { valueState } from "../../engine/index.js";
 import type { Anomaly, EnrichedReading, SensorType, Severity } from "../reading/reading.js";
 import { type AnomalySubject, buildAnomaly, checkPositive, fmt } from "./anomaly.js";
+import {
+  type DetectorPart,
+  keepSubject,
+  PRESENT,
+  partsDetector,
+  SUBJECT_SLOTS,
+  subjectAt,
+} from "./detector-part.js";
 
 /** Detector names of the two transitions, the first part of their anomaly ids. */
 export const EQUIPMENT_STARTUP_DETECTOR = "equipment-startup";
@@ -52,62 +59,43 @@ export const equipmentTransitionDefaults: EquipmentTransitionConfig = Object.fre
   severity: "low",
 });
 
-/**
- * One equipment's session: the latest event time seen, its timer, a bit per indicator type that
- * is running (bit i = the i-th type of `runningAbove`), whether any indicator has been
- * seen, and the latest indicator reading's sensor (for a shut-down by silence).
- */
-export interface EquipmentSession {
-  readonly last: number;
-  /** The session's pending timer: at most `last + gapMs`, moved on lazily when it fires. */
-  readonly armed: number;
-  readonly up: number;
-  readonly known: boolean;
-  readonly subject: AnomalySubject | null;
-}
+// One equipment's session at h[o + …]: the latest event time seen, its pending timer
+// (at most LAST + gapMs, moved on lazily when it fires), a bit per indicator type that
+// is running (bit i = the i-th type of `runningAbove`), and whether any indicator has
+// been seen (1). Its slots, from j, while KNOWN: the latest indicator reading's subject
+// (for a shut-down by silence, see `keepSubject`).
+const LAST = 1;
+const ARMED = 2;
+const UP = 3;
+const KNOWN = 4;
+const SIZE = 5;
 
-function subjectOf(r: EnrichedReading): AnomalySubject {
-  return {
-    sensor_id: r.sensor_id,
-    equipment_id: r.equipment_id,
-    facility_id: r.facility_id,
-    production_line: r.production_line,
-    sensor_type: r.sensor_type,
-  };
-}
-
-/** The shut-down of a running equipment whose session ended in silence. */
+/** The shut-down of a running equipment whose session ended in silence at `last`. */
 function silenceShutdown(
-  s: EquipmentSession,
+  subject: AnomalySubject,
+  last: number,
   equipment: string,
   gapMs: number,
   now: number,
   severity: Severity,
 ): Anomaly {
-  return buildAnomaly(s.subject!, {
+  return buildAnomaly(subject, {
     detector: EQUIPMENT_SHUTDOWN_DETECTOR,
     severity,
-    eventTimeMs: s.last + gapMs,
+    eventTimeMs: last + gapMs,
     detectedAtMs: now,
     value: null,
-    baseline: { threshold: gapMs, last_reading_ms: s.last },
+    baseline: { threshold: gapMs, last_reading_ms: last },
     idKey: equipment,
     score: 0,
-    message: `${equipment}: shut down: no reading for ${fmt(gapMs / 60_000)} min since ${new Date(s.last).toISOString()}`,
+    message: `${equipment}: shut down: no reading for ${fmt(gapMs / 60_000)} min since ${new Date(last).toISOString()}`,
   });
 }
 
-/**
- * Builds the start-up/shut-down detector, keyed by `equipment_id`; readings with
- * `equipment_id` null are ignored. A reading of an indicator type sets that type
- * running when its value is above `runningAbove` and idle when below `idleBelow`; the
- * equipment runs while any indicator type does. Anomaly ids use the equipment:
- * `equipment-startup|${equipment_id}|${time}`. A shut-down by silence has event time
- * last reading + `gapMs` and `baseline.last_reading_ms`.
- */
-export function equipmentTransitionDetector(
+/** The start-up/shut-down detector as a part of an equipment's state (see `equipmentTransitionDetector`). */
+export function equipmentTransitionPart(
   config: Partial<EquipmentTransitionConfig> = {},
-): KeyedProcessFunction<string, EnrichedReading, Anomaly> {
+): DetectorPart {
   const c: EquipmentTransitionConfig = { ...equipmentTransitionDefaults, ...config };
   const name = "equipment-transition";
   checkPositive(name, "gapMs", c.gapMs);
@@ -129,52 +117,50 @@ export function equipmentTransitionDetector(
     bit[type] = 1 << i;
   });
   const { gapMs, startupOnNewSession, reportAtEndOfInput, severity } = c;
-  const sessionState = valueState<EquipmentSession>("equipment-session");
 
   return {
-    processElement(r, ctx) {
+    name,
+    ttl: 0,
+    size: SIZE,
+    slots: SUBJECT_SLOTS,
+    process(scope, o, j, r) {
       const equipment = r.equipment_id;
       if (equipment === null) return;
-      const t = ctx.timestamp;
-      if (t + gapMs <= ctx.watermark) return; // its session has been closed already
-      const state = ctx.state(sessionState);
-      let s = state.get();
-      if (s !== undefined && t > s.last + gapMs) {
+      const t = scope.t;
+      if (t + gapMs <= scope.watermark) return; // its session has been closed already
+      const { h, s, ctx } = scope;
+      let open = h[o + PRESENT] !== 0;
+      if (open && t > h[o + LAST]! + gapMs) {
         // The session ended before this reading (one batch held both): end it first. Its
         // timer stays and finds a newer session when it fires.
-        if (s.up !== 0 && s.subject !== null) {
+        if (h[o + UP] !== 0 && h[o + KNOWN] !== 0) {
+          const last = h[o + LAST]!;
           ctx.emit(
-            silenceShutdown(s, ctx.key, gapMs, ctx.processingTime, severity),
-            s.last + gapMs,
+            silenceShutdown(subjectAt(s, j), last, ctx.key, gapMs, ctx.processingTime, severity),
+            last + gapMs,
           );
         }
-        s = undefined;
+        open = false;
       }
-      const last = s === undefined ? t : Math.max(s.last, t);
-      let armed = s?.armed;
-      if (armed === undefined) {
-        armed = t + gapMs;
-        ctx.timers.registerEventTime(armed);
-      }
+      if (!open) {
+        h[o + PRESENT] = 1;
+        h[o + LAST] = t;
+        h[o + ARMED] = t + gapMs;
+        h[o + UP] = 0;
+        h[o + KNOWN] = 0;
+        ctx.timers.registerEventTime(t + gapMs);
+      } else if (t > h[o + LAST]!) h[o + LAST] = t;
       const mask = bit[r.sensor_type];
       const v = r.value;
-      if (mask === undefined || !Number.isFinite(v)) {
-        if (s === undefined) state.set({ last, armed, up: 0, known: false, subject: null });
-        else if (last !== s.last) {
-          state.set({ last, armed, up: s.up, known: s.known, subject: s.subject });
-        }
-        return;
-      }
-      const wasUp = s?.up ?? 0;
+      if (mask === undefined || !Number.isFinite(v)) return;
+      const wasUp = h[o + UP]!;
       let up = wasUp;
       if (v > above[r.sensor_type]!) up |= mask;
       else if (v < below[r.sensor_type]!) up &= ~mask;
-      const known = s?.known ?? false;
-      const sameSensor = s?.subject?.sensor_id === r.sensor_id;
-      const subject = sameSensor ? s!.subject : subjectOf(r);
-      if (s === undefined || last !== s.last || up !== wasUp || !known || !sameSensor) {
-        state.set({ last, armed, up, known: true, subject });
-      }
+      const known = h[o + KNOWN] !== 0;
+      if (!known || s[j] !== r.sensor_id) keepSubject(s, j, r);
+      h[o + UP] = up;
+      h[o + KNOWN] = 1;
       const startup = up !== 0 && (known ? wasUp === 0 : startupOnNewSession);
       const shutdown = known && up === 0 && wasUp !== 0;
       if (!startup && !shutdown) return;
@@ -194,21 +180,39 @@ export function equipmentTransitionDetector(
       );
     },
 
-    onTimer(time, ctx) {
-      const state = ctx.state(sessionState);
-      const s = state.get();
-      if (s === undefined || s.armed !== time) return; // a timer of an older session
-      if (s.last + gapMs > time) {
+    onTimer(scope, o, j) {
+      const { h, s, ctx } = scope;
+      const time = scope.t;
+      if (h[o + PRESENT] === 0 || h[o + ARMED] !== time) return; // a timer of an older session
+      const last = h[o + LAST]!;
+      if (last + gapMs > time) {
         // Readings came since it was set: move it on, once, instead of on every reading.
-        const armed = s.last + gapMs;
-        ctx.timers.registerEventTime(armed);
-        state.set({ last: s.last, armed, up: s.up, known: s.known, subject: s.subject });
+        h[o + ARMED] = last + gapMs;
+        ctx.timers.registerEventTime(last + gapMs);
         return;
       }
-      state.clear();
-      if (s.up === 0 || s.subject === null) return;
-      if (ctx.watermark === Number.POSITIVE_INFINITY && !reportAtEndOfInput) return;
-      ctx.emit(silenceShutdown(s, ctx.key, gapMs, ctx.processingTime, severity), time);
+      const up = h[o + UP]!;
+      const known = h[o + KNOWN] !== 0;
+      const subject = known ? subjectAt(s, j) : null;
+      h[o + PRESENT] = 0;
+      for (let k = j; k < j + SUBJECT_SLOTS; k++) s[k] = null;
+      if (up === 0 || subject === null) return;
+      if (scope.watermark === Number.POSITIVE_INFINITY && !reportAtEndOfInput) return;
+      ctx.emit(silenceShutdown(subject, last, ctx.key, gapMs, ctx.processingTime, severity), time);
     },
   };
+}
+
+/**
+ * Builds the start-up/shut-down detector, keyed by `equipment_id`; readings with
+ * `equipment_id` null are ignored. A reading of an indicator type sets that type
+ * running when its value is above `runningAbove` and idle when below `idleBelow`; the
+ * equipment runs while any indicator type does. Anomaly ids use the equipment:
+ * `equipment-startup|${equipment_id}|${time}`. A shut-down by silence has event time
+ * last reading + `gapMs` and `baseline.last_reading_ms`.
+ */
+export function equipmentTransitionDetector(
+  config: Partial<EquipmentTransitionConfig> = {},
+): KeyedProcessFunction<string, EnrichedReading, Anomaly> {
+  return partsDetector([equipmentTransitionPart(config)]);
 }

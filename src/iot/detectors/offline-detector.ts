@@ -5,10 +5,18 @@
  * file gives the same answer as running live, whatever the batching; live, the engine's watermark moves
  * on with processing time when all input is quiet, so silence is still noticed.
  */
-import type { KeyedProcessFunction, TimerService, ValueState } from "../../engine/index.js";
-import { valueState } from "../../engine/index.js";
+import type { KeyedProcessFunction, TimerService } from "../../engine/index.js";
 import type { Anomaly, EnrichedReading, Severity } from "../reading/reading.js";
 import { type AnomalySubject, buildAnomaly, checkPositive, fmt } from "./anomaly.js";
+import {
+  type DetectorPart,
+  keepSubject,
+  PRESENT,
+  partsDetector,
+  SUBJECT_SLOTS,
+  sameSubject,
+  subjectAt,
+} from "./detector-part.js";
 
 /** The detector name, the first part of its anomaly ids. */
 export const OFFLINE_DETECTOR = "offline";
@@ -33,14 +41,91 @@ export const offlineDefaults: OfflineConfig = Object.freeze({
   reportAtEndOfInput: false,
 });
 
-function sameSubject(a: AnomalySubject, b: AnomalySubject): boolean {
-  return (
-    a.sensor_id === b.sensor_id &&
-    a.equipment_id === b.equipment_id &&
-    a.facility_id === b.facility_id &&
-    a.production_line === b.production_line &&
-    a.sensor_type === b.sensor_type
-  );
+// A sensor's silence watch at h[o + …]: whether a reading has been seen (1) since the
+// last open-ended silence, the event time of the latest one, and the pending timer
+// (at most latest + timeout, moved on lazily when it fires). Its slots, from j: the
+// latest reading's subject (see `keepSubject`), then the closed gaps still waiting for
+// the watermark: flat [from, to] pairs, a timer at each from + timeoutMs.
+const SEEN = 1;
+const LATEST = 2;
+const ARMED = 3;
+const SIZE = 4;
+
+const GAPS = SUBJECT_SLOTS;
+
+/** The offline detector as a part of a sensor's state (see `offlineDetector`). */
+export function offlinePart(config: Partial<OfflineConfig> = {}): DetectorPart {
+  const c: OfflineConfig = { ...offlineDefaults, ...config };
+  checkPositive(OFFLINE_DETECTOR, "timeoutMs", c.timeoutMs);
+  const { timeoutMs, severity, reportAtEndOfInput } = c;
+
+  return {
+    name: OFFLINE_DETECTOR,
+    ttl: 0,
+    size: SIZE,
+    slots: GAPS + 1,
+    process(scope, o, j, r) {
+      const t = scope.t;
+      if (t + timeoutMs <= scope.watermark) return;
+      const { h, s, ctx } = scope;
+      h[o + PRESENT] = 1;
+      if (s[j + GAPS] === null) s[j + GAPS] = [];
+      const seen = h[o + SEEN] !== 0;
+      if (!seen) {
+        ctx.timers.registerEventTime(t + timeoutMs);
+        h[o + SEEN] = 1;
+        h[o + ARMED] = t + timeoutMs;
+        h[o + LATEST] = t;
+      } else {
+        const last = h[o + LATEST]!;
+        if (t > last) {
+          if (t > last + timeoutMs) {
+            (s[j + GAPS] as number[]).push(last, t);
+            ctx.timers.registerEventTime(last + timeoutMs);
+          }
+          h[o + LATEST] = t;
+        } else {
+          splitGap(t, s[j + GAPS] as number[], ctx.timers, timeoutMs);
+        }
+      }
+      if (!seen || !sameSubject(s, j, r)) keepSubject(s, j, r);
+    },
+
+    onTimer(scope, o, j) {
+      const { h, s, ctx } = scope;
+      if (h[o + PRESENT] === 0 || h[o + SEEN] === 0) return;
+      const time = scope.t;
+      const from = time - timeoutMs;
+      const gaps = s[j + GAPS] as number[];
+      const at = gaps.indexOf(from);
+      if (at >= 0 && at % 2 === 0) {
+        gaps.splice(at, 2);
+        ctx.emit(
+          silence(subjectAt(s, j), from, time, timeoutMs, ctx.processingTime, severity),
+          time,
+        );
+      }
+      if (h[o + ARMED] !== time) return;
+      const last = h[o + LATEST]!;
+      if (last + timeoutMs > time) {
+        // Readings came since it was set: move it on, once, instead of on every reading.
+        ctx.timers.registerEventTime(last + timeoutMs);
+        h[o + ARMED] = last + timeoutMs;
+        return;
+      }
+      h[o + SEEN] = 0;
+      if (scope.watermark !== Number.POSITIVE_INFINITY || reportAtEndOfInput) {
+        ctx.emit(
+          silence(subjectAt(s, j), last, time, timeoutMs, ctx.processingTime, severity),
+          time,
+        );
+      }
+      if (gaps.length === 0) {
+        h[o + PRESENT] = 0;
+        for (let k = j; k <= j + GAPS; k++) s[k] = null;
+      }
+    },
+  };
 }
 
 /**
@@ -58,80 +143,7 @@ function sameSubject(a: AnomalySubject, b: AnomalySubject): boolean {
 export function offlineDetector(
   config: Partial<OfflineConfig> = {},
 ): KeyedProcessFunction<string, EnrichedReading, Anomaly> {
-  const c: OfflineConfig = { ...offlineDefaults, ...config };
-  checkPositive(OFFLINE_DETECTOR, "timeoutMs", c.timeoutMs);
-  const { timeoutMs, severity, reportAtEndOfInput } = c;
-  const lastSeenState = valueState<number>("offline-last-seen");
-  /** The sensor's pending timer: at most last seen + timeout, moved on lazily when it fires. */
-  const armedState = valueState<number>("offline-armed");
-  const subjectState = valueState<AnomalySubject>("offline-subject");
-  /** Closed gaps still waiting for the watermark: flat `[from, to]` pairs, a timer at each `from + timeoutMs`. */
-  const gapsState = valueState<readonly number[]>("offline-gaps");
-
-  return {
-    processElement(r, ctx) {
-      const t = ctx.timestamp;
-      if (t + timeoutMs <= ctx.watermark) return;
-      const lastSeen = ctx.state(lastSeenState);
-      const last = lastSeen.get();
-      if (last === undefined) {
-        ctx.timers.registerEventTime(t + timeoutMs);
-        ctx.state(armedState).set(t + timeoutMs);
-        lastSeen.set(t);
-      } else if (t > last) {
-        if (t > last + timeoutMs) {
-          const gaps = ctx.state(gapsState);
-          gaps.set([...(gaps.get() ?? []), last, t]);
-          ctx.timers.registerEventTime(last + timeoutMs);
-        }
-        lastSeen.set(t);
-      } else {
-        splitGap(t, ctx.state(gapsState), ctx.timers, timeoutMs);
-      }
-      const subject = ctx.state(subjectState);
-      const known = subject.get();
-      if (known === undefined || !sameSubject(known, r)) {
-        subject.set({
-          sensor_id: r.sensor_id,
-          equipment_id: r.equipment_id,
-          facility_id: r.facility_id,
-          production_line: r.production_line,
-          sensor_type: r.sensor_type,
-        });
-      }
-    },
-
-    onTimer(time, ctx) {
-      const from = time - timeoutMs;
-      const subject = ctx.state(subjectState);
-      const known = subject.get();
-      if (known === undefined) return;
-      const gaps = ctx.state(gapsState);
-      const list = gaps.get();
-      const i = list === undefined ? -1 : list.indexOf(from);
-      if (list !== undefined && i >= 0 && i % 2 === 0) {
-        const rest = [...list.slice(0, i), ...list.slice(i + 2)];
-        if (rest.length === 0) gaps.clear();
-        else gaps.set(rest);
-        ctx.emit(silence(known, from, time, timeoutMs, ctx.processingTime, severity), time);
-      }
-      const armed = ctx.state(armedState);
-      if (armed.get() !== time) return;
-      const lastSeen = ctx.state(lastSeenState);
-      const last = lastSeen.get()!;
-      if (last + timeoutMs > time) {
-        // Readings came since it was set: move it on, once, instead of on every reading.
-        ctx.timers.registerEventTime(last + timeoutMs);
-        armed.set(last + timeoutMs);
-        return;
-      }
-      lastSeen.clear();
-      armed.clear();
-      subject.clear();
-      if (ctx.watermark === Number.POSITIVE_INFINITY && !reportAtEndOfInput) return;
-      ctx.emit(silence(known, last, time, timeoutMs, ctx.processingTime, severity), time);
-    },
-  };
+  return partsDetector([offlinePart(config)]);
 }
 
 function silence(
@@ -155,28 +167,19 @@ function silence(
 }
 
 /** A reading at `t` that arrived out of order: if it falls into a pending gap, split the gap. */
-function splitGap(
-  t: number,
-  gaps: ValueState<readonly number[]>,
-  timers: TimerService,
-  timeoutMs: number,
-): void {
-  const list = gaps.get();
-  if (list === undefined) return;
-  for (let i = 0; i < list.length; i += 2) {
-    const from = list[i]!;
-    const to = list[i + 1]!;
+function splitGap(t: number, gaps: number[], timers: TimerService, timeoutMs: number): void {
+  for (let i = 0; i < gaps.length; i += 2) {
+    const from = gaps[i]!;
+    const to = gaps[i + 1]!;
     if (t <= from || t >= to) continue;
     // The gap's timer stays: when it fires it finds no gap and does nothing.
-    const next = [...list.slice(0, i)];
-    if (t - from > timeoutMs) next.push(from, t);
-    if (to - t > timeoutMs) {
-      next.push(t, to);
-      timers.registerEventTime(t + timeoutMs);
-    }
-    next.push(...list.slice(i + 2));
-    if (next.length === 0) gaps.clear();
-    else gaps.set(next);
+    const early = t - from > timeoutMs;
+    const late = to - t > timeoutMs;
+    if (late) timers.registerEventTime(t + timeoutMs);
+    if (early && late) gaps.splice(i, 2, from, t, t, to);
+    else if (early) gaps.splice(i, 2, from, t);
+    else if (late) gaps.splice(i, 2, t, to);
+    else gaps.splice(i, 2);
     return;
   }
 }

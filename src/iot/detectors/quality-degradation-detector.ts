@@ -5,9 +5,9 @@
  * reading on its own looks plausible. A cooldown limits it to one anomaly a minute.
  */
 import type { KeyedProcessFunction } from "../../engine/index.js";
-import { valueState } from "../../engine/index.js";
 import type { Anomaly, EnrichedReading } from "../reading/reading.js";
 import { buildAnomaly, bucketStart, checkPositive, fmt } from "./anomaly.js";
+import { type DetectorPart, PRESENT, partsDetector, WRITTEN } from "./detector-part.js";
 
 /** The detector name, the first part of its anomaly ids. */
 export const QUALITY_DEGRADATION_DETECTOR = "quality-degradation";
@@ -41,69 +41,66 @@ export const qualityDegradationDefaults: QualityDegradationConfig = Object.freez
   cooldownMs: 60_000,
 });
 
-/**
- * A sensor's counts. `b`: closed buckets, oldest first, as flat `[start, readings,
- * low]`; `n`/`low`: their totals; `cs`/`cn`/`cl`: the current bucket; `last`: event
- * time of the last anomaly.
- */
-export interface QualityState {
-  readonly b: readonly number[];
-  readonly n: number;
-  readonly low: number;
-  readonly cs: number;
-  readonly cn: number;
-  readonly cl: number;
-  readonly last: number | null;
-}
+// A sensor's counts at h[o + …]: the closed buckets' readings and low-quality
+// readings, the current bucket (start, readings, low), and the event time of the last
+// anomaly, if HAS_LAST is 1. Slot j: the closed buckets, oldest first, as flat
+// [start, readings, low].
+const N = 2;
+const LOW = 3;
+const CS = 4;
+const CN = 5;
+const CL = 6;
+const HAS_LAST = 7;
+const LAST = 8;
+const SIZE = 9;
 
-function withClosed(s: QualityState, b: number[], cs: number, cn: number, cl: number) {
+function sumClosed(h: number[], o: number, b: readonly number[]): void {
   let n = 0;
   let low = 0;
   for (let i = 0; i < b.length; i += 3) {
     n += b[i + 1]!;
     low += b[i + 2]!;
   }
-  return { b, n, low, cs, cn, cl, last: s.last };
+  h[o + N] = n;
+  h[o + LOW] = low;
 }
 
-function roll(s: QualityState, start: number, windowMs: number): QualityState {
+function roll(h: number[], o: number, b: number[], start: number, windowMs: number): void {
   const oldest = start - windowMs;
-  const b: number[] = [];
-  for (let i = 0; i < s.b.length; i += 3) {
-    if (s.b[i]! > oldest) b.push(s.b[i]!, s.b[i + 1]!, s.b[i + 2]!);
-  }
-  if (s.cn > 0 && s.cs > oldest) b.push(s.cs, s.cn, s.cl);
-  return withClosed(s, b, start, 0, 0);
-}
-
-function backfill(s: QualityState, start: number, low: number): QualityState {
-  const b: number[] = [];
-  let added = false;
-  for (let i = 0; i < s.b.length; i += 3) {
-    const bs = s.b[i]!;
-    if (!added && bs > start) {
-      b.push(start, 1, low);
-      added = true;
+  let j = 0;
+  for (let i = 0; i < b.length; i += 3) {
+    if (b[i]! <= oldest) continue;
+    if (j !== i) {
+      b[j] = b[i]!;
+      b[j + 1] = b[i + 1]!;
+      b[j + 2] = b[i + 2]!;
     }
-    if (bs === start) {
-      b.push(bs, s.b[i + 1]! + 1, s.b[i + 2]! + low);
-      added = true;
-    } else b.push(bs, s.b[i + 1]!, s.b[i + 2]!);
+    j += 3;
   }
-  if (!added) b.push(start, 1, low);
-  return withClosed(s, b, s.cs, s.cn, s.cl);
+  b.length = j;
+  const cs = h[o + CS]!;
+  const cn = h[o + CN]!;
+  if (cn > 0 && cs > oldest) b.push(cs, cn, h[o + CL]!);
+  sumClosed(h, o, b);
+  h[o + CS] = start;
+  h[o + CN] = 0;
+  h[o + CL] = 0;
 }
 
-/**
- * Builds the quality-degradation detector, keyed by `sensor_id`. Each reading joins
- * the window (bucket-aligned, like the trend detector's); then, with at least
- * `minReadings` readings, a share of low-quality readings above `maxLowShare` emits
- * one anomaly (score = the share; high above `highLowShare`), unless one was emitted
- * in the last `cooldownMs`. It repeats every `cooldownMs` while the share stays high.
- */
-export function qualityDegradationDetector(
+function backfill(h: number[], o: number, b: number[], start: number, low: number): void {
+  let i = 0;
+  while (i < b.length && b[i]! < start) i += 3;
+  if (i < b.length && b[i] === start) {
+    b[i + 1] = b[i + 1]! + 1;
+    b[i + 2] = b[i + 2]! + low;
+  } else b.splice(i, 0, start, 1, low);
+  sumClosed(h, o, b);
+}
+
+/** The quality-degradation detector as a part of a sensor's state (see `qualityDegradationDetector`). */
+export function qualityDegradationPart(
   config: Partial<QualityDegradationConfig> = {},
-): KeyedProcessFunction<string, EnrichedReading, Anomaly> {
+): DetectorPart {
   const c: QualityDegradationConfig = { ...qualityDegradationDefaults, ...config };
   const name = QUALITY_DEGRADATION_DETECTOR;
   for (const option of ["windowMs", "bucketMs", "minReadings"] as const) {
@@ -115,42 +112,53 @@ export function qualityDegradationDetector(
   const { windowMs, bucketMs, minReadings, lowQuality, maxLowShare, highLowShare } = c;
   const cooldownMs = c.cooldownMs;
   const minutes = fmt(windowMs / 60_000);
-  const countsState = valueState<QualityState>("quality-counts", {
-    ttl: Math.max(windowMs, cooldownMs),
-  });
 
   return {
-    processElement(r, ctx) {
-      const t = ctx.timestamp;
+    name,
+    ttl: Math.max(windowMs, cooldownMs),
+    size: SIZE,
+    slots: 1,
+    process(scope, o, j, r) {
+      const t = scope.t;
       const start = bucketStart(t, bucketMs);
       const low = r.quality_score < lowQuality ? 1 : 0;
-      const state = ctx.state(countsState);
-      const stored = state.get();
-      let s: QualityState = stored ?? { b: [], n: 0, low: 0, cs: start, cn: 0, cl: 0, last: null };
-      if (start > s.cs) s = roll(s, start, windowMs);
-      if (start === s.cs) {
-        s = { b: s.b, n: s.n, low: s.low, cs: s.cs, cn: s.cn + 1, cl: s.cl + low, last: s.last };
-      } else if (start > s.cs - windowMs) {
-        s = backfill(s, start, low);
-      } else if (s === stored) {
-        return;
+      const h = scope.h;
+      if (h[o + PRESENT] === 0) {
+        for (let k = 0; k < SIZE; k++) h[o + k] = 0;
+        h[o + PRESENT] = 1;
+        h[o + CS] = start;
+        const b = scope.s[j] as number[] | null;
+        if (b === null) scope.s[j] = [];
+        else b.length = 0;
       }
+      const cs = h[o + CS]!;
+      if (start > cs) roll(h, o, scope.s[j] as number[], start, windowMs);
+      if (start >= cs) {
+        h[o + CN] = h[o + CN]! + 1;
+        h[o + CL] = h[o + CL]! + low;
+      } else if (start > cs - windowMs) {
+        backfill(h, o, scope.s[j] as number[], start, low);
+      } else {
+        return; // older than the window
+      }
+      h[o + WRITTEN] = t;
 
-      const n = s.n + s.cn;
-      const lows = s.low + s.cl;
+      const n = h[o + N]! + h[o + CN]!;
+      const lows = h[o + LOW]! + h[o + CL]!;
       const share = lows / n;
       if (
         n >= minReadings &&
         share > maxLowShare &&
-        (s.last === null || t >= s.last + cooldownMs)
+        (h[o + HAS_LAST] === 0 || t >= h[o + LAST]! + cooldownMs)
       ) {
-        s = { b: s.b, n: s.n, low: s.low, cs: s.cs, cn: s.cn, cl: s.cl, last: t };
-        ctx.emit(
+        h[o + HAS_LAST] = 1;
+        h[o + LAST] = t;
+        scope.ctx.emit(
           buildAnomaly(r, {
             detector: name,
             severity: share > highLowShare ? "high" : "medium",
             eventTimeMs: t,
-            detectedAtMs: ctx.processingTime,
+            detectedAtMs: scope.ctx.processingTime,
             value: r.value,
             baseline: {
               threshold: maxLowShare,
@@ -164,7 +172,19 @@ export function qualityDegradationDetector(
           }),
         );
       }
-      state.set(s);
     },
   };
+}
+
+/**
+ * Builds the quality-degradation detector, keyed by `sensor_id`. Each reading joins
+ * the window (bucket-aligned, like the trend detector's); then, with at least
+ * `minReadings` readings, a share of low-quality readings above `maxLowShare` emits
+ * one anomaly (score = the share; high above `highLowShare`), unless one was emitted
+ * in the last `cooldownMs`. It repeats every `cooldownMs` while the share stays high.
+ */
+export function qualityDegradationDetector(
+  config: Partial<QualityDegradationConfig> = {},
+): KeyedProcessFunction<string, EnrichedReading, Anomaly> {
+  return partsDetector([qualityDegradationPart(config)]);
 }

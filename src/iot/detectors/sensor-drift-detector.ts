@@ -7,9 +7,15 @@
  * equipment; each sensor's slope is measured in its own standard deviations.
  */
 import type { KeyedProcessFunction } from "../../engine/index.js";
-import { valueState } from "../../engine/index.js";
 import type { Anomaly, EnrichedReading, Severity } from "../reading/reading.js";
 import { buildAnomaly, checkPositive, fmt } from "./anomaly.js";
+import {
+  type DetectorPart,
+  PRESENT,
+  type PartScope,
+  partsDetector,
+  WRITTEN,
+} from "./detector-part.js";
 
 /** The detector name, the first part of its anomaly ids. */
 export const SENSOR_DRIFT_DETECTOR = "sensor-drift";
@@ -57,13 +63,13 @@ export const sensorDriftDefaults: SensorDriftConfig = Object.freeze({
 });
 
 /**
- * One sensor's numbers, flat: last reading time, first reading time, value offset
- * (its first value, subtracted for precision), weighted regression sums of value over
- * minutes before the last reading (S0, Sx, Sv, Sxx, Sxv), weighted mean and variance,
- * its last slope in standard deviations per minute, the time of its last anomaly
- * (0: none), and its slope smoothed over `lagMs`.
+ * A machine's sensors (the part's two slots: `h` holds only PRESENT and WRITTEN): their
+ * ids, and for the i-th sensor `STRIDE` numbers from `s[i * STRIDE]`: last reading time,
+ * first reading time, value offset (its first value, subtracted for precision),
+ * weighted regression sums of value over minutes before the last reading (S0, Sx, Sv,
+ * Sxx, Sxv), weighted mean and variance, its last slope in standard deviations per
+ * minute, the time of its last anomaly (0: none), and its slope smoothed over `lagMs`.
  */
-type SensorStats = readonly number[];
 const LAST = 0;
 const FIRST = 1;
 const REF = 2;
@@ -77,11 +83,7 @@ const VAR = 9;
 const Z = 10;
 const FIRED = 11;
 const ZLAG = 12;
-
-/** A machine's sensors, by sensor id. */
-export interface SensorDriftState {
-  readonly [sensorId: string]: SensorStats;
-}
+const STRIDE = 13;
 
 const HIGHER: Record<Severity, Severity> = {
   low: "medium",
@@ -90,64 +92,171 @@ const HIGHER: Record<Severity, Severity> = {
   critical: "critical",
 };
 
-/** The stats after a reading of `v` at `t`; also returns the new slope in `out[Z]`. */
+/**
+ * Adds reading `r` at the scope's time to the stats at `s[o…]`, leaving the new slope at
+ * `s[o + Z]`. (Times and values are read here, not passed: a number passed to a call
+ * that is not inlined is boxed.)
+ */
 function update(
-  prev: SensorStats | undefined,
-  t: number,
-  v: number,
+  s: number[],
+  o: number,
+  scope: PartScope,
+  r: EnrichedReading,
   c: SensorDriftConfig,
-): number[] {
+) {
   const { slopeTimeMs, levelTimeMs } = c;
-  if (prev === undefined) return [t, t, v, 1, 0, 0, 0, 0, v, 0, 0, 0, 0];
-  const s = [...prev];
-  const dt = t - s[LAST]!;
-  const x = v - s[REF]!;
+  const t = scope.t;
+  const v = r.value;
+  const dt = t - s[o + LAST]!;
+  const x = v - s[o + REF]!;
   if (dt > 0) {
     // Re-base the regression on this reading's time and let old points fade.
     const d = dt / 60_000;
     const k = Math.exp(-dt / slopeTimeMs);
-    const s0 = s[S0]!;
-    const sx = s[SX]!;
-    const sv = s[SV]!;
-    s[SXX] = (s[SXX]! - 2 * d * sx + d * d * s0) * k;
-    s[SXV] = (s[SXV]! - d * sv) * k;
-    s[SX] = (sx - d * s0) * k;
-    s[SV] = sv * k;
-    s[S0] = s0 * k;
-    s[LAST] = t;
+    const s0 = s[o + S0]!;
+    const sx = s[o + SX]!;
+    const sv = s[o + SV]!;
+    s[o + SXX] = (s[o + SXX]! - 2 * d * sx + d * d * s0) * k;
+    s[o + SXV] = (s[o + SXV]! - d * sv) * k;
+    s[o + SX] = (sx - d * s0) * k;
+    s[o + SV] = sv * k;
+    s[o + S0] = s0 * k;
+    s[o + LAST] = t;
     const a = 1 - Math.exp(-dt / levelTimeMs);
-    const delta = v - s[MEAN]!;
-    s[MEAN] = s[MEAN]! + a * delta;
-    s[VAR] = (1 - a) * (s[VAR]! + a * delta * delta);
+    const delta = v - s[o + MEAN]!;
+    s[o + MEAN] = s[o + MEAN]! + a * delta;
+    s[o + VAR] = (1 - a) * (s[o + VAR]! + a * delta * delta);
   }
   // A reading out of order joins at its own (earlier) time.
   const at = dt >= 0 ? 0 : dt / 60_000;
-  s[S0] = s[S0]! + 1;
-  s[SX] = s[SX]! + at;
-  s[SV] = s[SV]! + x;
-  s[SXX] = s[SXX]! + at * at;
-  s[SXV] = s[SXV]! + at * x;
-  const den = s[S0]! * s[SXX]! - s[SX]! * s[SX]!;
-  const slope = den > 1e-12 ? (s[S0]! * s[SXV]! - s[SX]! * s[SV]!) / den : 0;
-  s[Z] = slope / stddevOf(s, levelTimeMs);
-  if (dt > 0) s[ZLAG] = s[ZLAG]! + (s[Z]! - s[ZLAG]!) * (1 - Math.exp(-dt / c.lagMs));
-  return s;
+  s[o + S0] = s[o + S0]! + 1;
+  s[o + SX] = s[o + SX]! + at;
+  s[o + SV] = s[o + SV]! + x;
+  s[o + SXX] = s[o + SXX]! + at * at;
+  s[o + SXV] = s[o + SXV]! + at * x;
+  const s0 = s[o + S0]!;
+  const sx = s[o + SX]!;
+  const den = s0 * s[o + SXX]! - sx * sx;
+  const slope = den > 1e-12 ? (s0 * s[o + SXV]! - sx * s[o + SV]!) / den : 0;
+  s[o + Z] = slope / stddevOf(s, o, levelTimeMs);
+  if (dt > 0)
+    s[o + ZLAG] = s[o + ZLAG]! + (s[o + Z]! - s[o + ZLAG]!) * (1 - Math.exp(-dt / c.lagMs));
+}
+
+function byValue(a: number, b: number): number {
+  return a - b;
 }
 
 function median(values: number[]): number {
-  values.sort((a, b) => a - b);
+  values.sort(byValue);
   const mid = values.length >> 1;
   return values.length % 2 === 1 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2;
 }
 
 /**
- * The weighted standard deviation, corrected for the start (a weighted variance
- * that began at 0 underestimates until it has seen about `levelTimeMs`), floored.
+ * The weighted standard deviation of the stats at `s[o…]`, corrected for the start (a
+ * weighted variance that began at 0 underestimates until it has seen about
+ * `levelTimeMs`), floored.
  */
-function stddevOf(s: SensorStats, levelTimeMs: number): number {
-  const seen = 1 - Math.exp(-(s[LAST]! - s[FIRST]!) / levelTimeMs);
-  const variance = seen > 0 ? s[VAR]! / seen : 0;
-  return Math.max(Math.sqrt(variance), 1e-9, 1e-6 * Math.abs(s[MEAN]!));
+function stddevOf(s: readonly number[], o: number, levelTimeMs: number): number {
+  const seen = 1 - Math.exp(-(s[o + LAST]! - s[o + FIRST]!) / levelTimeMs);
+  const variance = seen > 0 ? s[o + VAR]! / seen : 0;
+  return Math.max(Math.sqrt(variance), 1e-9, 1e-6 * Math.abs(s[o + MEAN]!));
+}
+
+/** The sensor-drift detector as a part of an equipment's state (see `sensorDriftDetector`). */
+export function sensorDriftPart(config: Partial<SensorDriftConfig> = {}): DetectorPart {
+  const c: SensorDriftConfig = { ...sensorDriftDefaults, ...config };
+  const name = SENSOR_DRIFT_DETECTOR;
+  for (const option of ["slopeTimeMs", "levelTimeMs", "lagMs", "minSlope", "minPeers"] as const) {
+    checkPositive(name, option, c[option]);
+  }
+  for (const option of ["warmupMs", "peerFreshMs", "cooldownMs"] as const) {
+    checkPositive(name, option, c[option], true);
+  }
+  const { levelTimeMs, warmupMs, minSlope, minPeers } = c;
+  const { peerFreshMs, cooldownMs, severity } = c;
+  // Scratch lists of the peers' slopes, now and smoothed over `lagMs`.
+  const now: number[] = [];
+  const lagged: number[] = [];
+
+  return {
+    name,
+    ttl: Math.max(levelTimeMs, cooldownMs),
+    size: 2,
+    slots: 2,
+    process(scope, at, j, r) {
+      const v = r.value;
+      if (r.equipment_id === null || !Number.isFinite(v)) return;
+      const t = scope.t;
+      const { h, ctx } = scope;
+      if (h[at + PRESENT] === 0) {
+        h[at + PRESENT] = 1;
+        scope.s[j] = [];
+        scope.s[j + 1] = [];
+      }
+      h[at + WRITTEN] = t;
+      const id = r.sensor_id;
+      const ids = scope.s[j] as string[];
+      const s = scope.s[j + 1] as number[];
+      let i = ids.indexOf(id);
+      if (i < 0) {
+        i = ids.length;
+        ids.push(id);
+        s.push(t, t, v, 1, 0, 0, 0, 0, v, 0, 0, 0, 0);
+      } else update(s, i * STRIDE, scope, r, c);
+      const o = i * STRIDE;
+      const z = s[o + Z]!;
+      let fire = false;
+      let common = 0;
+      let peers = 0;
+      if (
+        t - s[o + FIRST]! >= warmupMs &&
+        (s[o + FIRED] === 0 || t >= s[o + FIRED]! + cooldownMs)
+      ) {
+        now.length = 0;
+        lagged.length = 0;
+        for (let j = 0; j < ids.length; j++) {
+          if (j === i) continue;
+          const p = j * STRIDE;
+          if (t - s[p + LAST]! > peerFreshMs || s[p + LAST]! - s[p + FIRST]! < warmupMs) continue;
+          now.push(s[p + Z]!);
+          lagged.push(s[p + ZLAG]!);
+        }
+        peers = now.length;
+        if (peers >= minPeers) {
+          const a = median(now);
+          const b = median(lagged);
+          // The peers' slope now or a while ago, whichever is closer to this sensor's.
+          common = Math.abs(z - a) <= Math.abs(z - b) ? a : b;
+          fire = Math.abs(z - common) > minSlope;
+        }
+      }
+      if (!fire) return;
+      s[o + FIRED] = t;
+      const sd = stddevOf(s, o, levelTimeMs);
+      const score = Math.abs(z - common);
+      ctx.emit(
+        buildAnomaly(r, {
+          detector: name,
+          severity: score > 2 * minSlope ? HIGHER[severity] : severity,
+          eventTimeMs: t,
+          detectedAtMs: ctx.processingTime,
+          value: v,
+          baseline: {
+            slope_per_minute: z * sd,
+            threshold: minSlope,
+            mean: s[o + MEAN]!,
+            stddev: sd,
+            peer_slope: common,
+            peers,
+          },
+          score,
+          message: `${id}: ${z > 0 ? "rising" : "falling"} ${fmt(Math.abs(z))} stddev/min, ${fmt(score)} apart from the other ${peers} sensors of ${r.equipment_id} (median ${fmt(common)})`,
+        }),
+      );
+    },
+  };
 }
 
 /**
@@ -167,76 +276,5 @@ function stddevOf(s: SensorStats, levelTimeMs: number): number {
 export function sensorDriftDetector(
   config: Partial<SensorDriftConfig> = {},
 ): KeyedProcessFunction<string, EnrichedReading, Anomaly> {
-  const c: SensorDriftConfig = { ...sensorDriftDefaults, ...config };
-  const name = SENSOR_DRIFT_DETECTOR;
-  for (const option of ["slopeTimeMs", "levelTimeMs", "lagMs", "minSlope", "minPeers"] as const) {
-    checkPositive(name, option, c[option]);
-  }
-  for (const option of ["warmupMs", "peerFreshMs", "cooldownMs"] as const) {
-    checkPositive(name, option, c[option], true);
-  }
-  const { levelTimeMs, warmupMs, minSlope, minPeers } = c;
-  const { peerFreshMs, cooldownMs, severity } = c;
-  const machineState = valueState<SensorDriftState>("sensor-drift-sensors", {
-    ttl: Math.max(levelTimeMs, cooldownMs),
-  });
-
-  return {
-    processElement(r, ctx) {
-      const v = r.value;
-      if (r.equipment_id === null || !Number.isFinite(v)) return;
-      const t = ctx.timestamp;
-      const state = ctx.state(machineState);
-      const machine = state.get() ?? {};
-      const id = r.sensor_id;
-      const s = update(machine[id], t, v, c);
-      const z = s[Z]!;
-      let fire = false;
-      let common = 0;
-      let peers = 0;
-      if (t - s[FIRST]! >= warmupMs && (s[FIRED] === 0 || t >= s[FIRED]! + cooldownMs)) {
-        const now: number[] = [];
-        const lagged: number[] = [];
-        for (const other in machine) {
-          if (other === id) continue;
-          const p = machine[other]!;
-          if (t - p[LAST]! > peerFreshMs || p[LAST]! - p[FIRST]! < warmupMs) continue;
-          now.push(p[Z]!);
-          lagged.push(p[ZLAG] ?? p[Z]!);
-        }
-        peers = now.length;
-        if (peers >= minPeers) {
-          const a = median(now);
-          const b = median(lagged);
-          // The peers' slope now or a while ago, whichever is closer to this sensor's.
-          common = Math.abs(z - a) <= Math.abs(z - b) ? a : b;
-          fire = Math.abs(z - common) > minSlope;
-        }
-      }
-      if (fire) s[FIRED] = t;
-      state.set({ ...machine, [id]: s });
-      if (!fire) return;
-      const sd = stddevOf(s, levelTimeMs);
-      const score = Math.abs(z - common);
-      ctx.emit(
-        buildAnomaly(r, {
-          detector: name,
-          severity: score > 2 * minSlope ? HIGHER[severity] : severity,
-          eventTimeMs: t,
-          detectedAtMs: ctx.processingTime,
-          value: v,
-          baseline: {
-            slope_per_minute: z * sd,
-            threshold: minSlope,
-            mean: s[MEAN]!,
-            stddev: sd,
-            peer_slope: common,
-            peers,
-          },
-          score,
-          message: `${id}: ${z > 0 ? "rising" : "falling"} ${fmt(Math.abs(z))} stddev/min, ${fmt(score)} apart from the other ${peers} sensors of ${r.equipment_id} (median ${fmt(common)})`,
-        }),
-      );
-    },
-  };
+  return partsDetector([sensorDriftPart(config)]);
 }

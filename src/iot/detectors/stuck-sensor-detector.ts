@@ -4,9 +4,9 @@
  * per stuck run, when it becomes stuck; the next only after the value has changed.
  */
 import type { KeyedProcessFunction } from "../../engine/index.js";
-import { valueState } from "../../engine/index.js";
 import type { Anomaly, EnrichedReading, Severity } from "../reading/reading.js";
 import { buildAnomaly, checkPositive, fmt } from "./anomaly.js";
+import { type DetectorPart, PRESENT, partsDetector } from "./detector-part.js";
 
 /** The detector name, the first part of its anomaly ids. */
 export const STUCK_SENSOR_DETECTOR = "stuck-sensor";
@@ -34,27 +34,16 @@ export const stuckSensorDefaults: StuckSensorConfig = Object.freeze({
   severity: "medium",
 });
 
-/**
- * The current run of one value: its first value `v`, the event time of its first
- * reading `since`, its readings `n`, and whether it has been reported.
- */
-export interface StuckRun {
-  readonly v: number;
-  readonly since: number;
-  readonly n: number;
-  readonly reported: boolean;
-}
+// The current run of one value at h[o + …]: its first value, the event time of its
+// first reading, its readings, and whether it has been reported (1) or not (0).
+const V = 1;
+const SINCE = 2;
+const READINGS = 3;
+const REPORTED = 4;
+const SIZE = 5;
 
-/**
- * Builds the stuck-sensor detector, keyed by `sensor_id`. Readings are taken in
- * arrival order. A run is stuck once it has `minReadings` readings or spans
- * `minDurationMs` (whichever comes first); the anomaly's event time is the reading
- * that made it so, its score the larger of readings / `minReadings` and span /
- * `minDurationMs`. Once reported, a run's state is not rewritten until the value changes.
- */
-export function stuckSensorDetector(
-  config: Partial<StuckSensorConfig> = {},
-): KeyedProcessFunction<string, EnrichedReading, Anomaly> {
+/** The stuck-sensor detector as a part of a sensor's state (see `stuckSensorDetector`). */
+export function stuckSensorPart(config: Partial<StuckSensorConfig> = {}): DetectorPart {
   const c: StuckSensorConfig = { ...stuckSensorDefaults, ...config };
   checkPositive(STUCK_SENSOR_DETECTOR, "minReadings", c.minReadings);
   checkPositive(STUCK_SENSOR_DETECTOR, "minDurationMs", c.minDurationMs);
@@ -63,40 +52,59 @@ export function stuckSensorDetector(
     throw new RangeError(`${STUCK_SENSOR_DETECTOR}: minReadings and minDurationMs are both off`);
   }
   const { minReadings, minDurationMs, epsilon, severity } = c;
-  const runState = valueState<StuckRun>("stuck-run");
 
   return {
-    processElement(r, ctx) {
+    name: STUCK_SENSOR_DETECTOR,
+    ttl: 0,
+    size: SIZE,
+    slots: 0,
+    process(scope, o, _j, r) {
       const v = r.value;
       if (!Number.isFinite(v)) return;
-      const t = ctx.timestamp;
-      const state = ctx.state(runState);
-      const run = state.get();
-      if (run === undefined || Math.abs(v - run.v) > epsilon) {
-        state.set({ v, since: t, n: 1, reported: false });
+      const t = scope.t;
+      const h = scope.h;
+      if (h[o + PRESENT] === 0 || Math.abs(v - h[o + V]!) > epsilon) {
+        h[o + PRESENT] = 1;
+        h[o + V] = v;
+        h[o + SINCE] = t;
+        h[o + READINGS] = 1;
+        h[o + REPORTED] = 0;
         return;
       }
-      if (run.reported) return;
-      const n = run.n + 1;
-      const span = t - run.since;
-      if (n < minReadings && span < minDurationMs) {
-        state.set({ v: run.v, since: run.since, n, reported: false });
-        return;
-      }
-      state.set({ v: run.v, since: run.since, n, reported: true });
+      if (h[o + REPORTED] !== 0) return;
+      const n = h[o + READINGS]! + 1;
+      const since = h[o + SINCE]!;
+      const span = t - since;
+      h[o + READINGS] = n;
+      if (n < minReadings && span < minDurationMs) return;
+      h[o + REPORTED] = 1;
+      const first = h[o + V]!;
       const score = Math.max(n / minReadings, span / minDurationMs);
-      ctx.emit(
+      scope.ctx.emit(
         buildAnomaly(r, {
           detector: STUCK_SENSOR_DETECTOR,
           severity,
           eventTimeMs: t,
-          detectedAtMs: ctx.processingTime,
+          detectedAtMs: scope.ctx.processingTime,
           value: v,
-          baseline: { threshold: run.v, readings: n, duration_ms: span, since_ms: run.since },
+          baseline: { threshold: first, readings: n, duration_ms: span, since_ms: since },
           score,
-          message: `${r.sensor_id}: stuck at ${fmt(run.v)} for ${n} readings over ${fmt(span / 1000)} s`,
+          message: `${r.sensor_id}: stuck at ${fmt(first)} for ${n} readings over ${fmt(span / 1000)} s`,
         }),
       );
     },
   };
+}
+
+/**
+ * Builds the stuck-sensor detector, keyed by `sensor_id`. Readings are taken in
+ * arrival order. A run is stuck once it has `minReadings` readings or spans
+ * `minDurationMs` (whichever comes first); the anomaly's event time is the reading
+ * that made it so, its score the larger of readings / `minReadings` and span /
+ * `minDurationMs`. Once reported, a run is not changed until the value changes.
+ */
+export function stuckSensorDetector(
+  config: Partial<StuckSensorConfig> = {},
+): KeyedProcessFunction<string, EnrichedReading, Anomaly> {
+  return partsDetector([stuckSensorPart(config)]);
 }

@@ -5,9 +5,9 @@
  * every reading it stays there.
  */
 import type { KeyedProcessFunction } from "../../engine/index.js";
-import { valueState } from "../../engine/index.js";
 import type { AlertThresholds, Anomaly, EnrichedReading, Severity } from "../reading/reading.js";
 import { buildAnomaly, fmt } from "./anomaly.js";
+import { type DetectorPart, PRESENT, partsDetector } from "./detector-part.js";
 
 /** The detector name, the first part of its anomaly ids. */
 export const THRESHOLD_DETECTOR = "threshold";
@@ -65,37 +65,32 @@ function scaleOf(th: AlertThresholds, bound: number): number {
 const BOUND_NAMES = ["", "warning_min", "warning_max", "critical_min", "critical_max"] as const;
 
 /**
- * Builds the threshold detector, keyed by `sensor_id`. A value above a `*_max` or
- * below a `*_min` bound (strictly) is outside; the critical band is checked first.
- * Score = excess beyond the bound divided by the width of the normal band (see
- * `scaleOf`), so 0.1 means "10 % of the band past the bound". Readings without
- * thresholds are ignored.
+ * The threshold detector as a part of a sensor's state (see `thresholdDetector`): one
+ * number, the band the sensor is in (its PRESENT slot: 0, inside every band, is none).
  */
-export function thresholdDetector(
-  config: Partial<ThresholdConfig> = {},
-): KeyedProcessFunction<string, EnrichedReading, Anomaly> {
+export function thresholdPart(config: Partial<ThresholdConfig> = {}): DetectorPart {
   const c: ThresholdConfig = { ...thresholdDefaults, ...config };
   if (c.emit !== "on-change" && c.emit !== "every-reading") {
     throw new RangeError(`${THRESHOLD_DETECTOR}: emit must be "on-change" or "every-reading"`);
   }
   const onChange = c.emit === "on-change";
-  const bandState = valueState<number>("threshold-band");
+  const { warningSeverity, criticalSeverity } = c;
 
   return {
-    processElement(r, ctx) {
+    name: THRESHOLD_DETECTOR,
+    ttl: 0,
+    size: 1,
+    slots: 0,
+    process(scope, o, _j, r) {
       const th = r.thresholds;
       const v = r.value;
       if (th === null || !Number.isFinite(v)) return;
       const band: number = bandOf(v, th);
       if (onChange) {
-        const state = ctx.state(bandState);
-        const previous = state.get() ?? Band.Inside;
+        const previous = scope.h[o + PRESENT]!;
         if (band === previous) return;
-        if (band === Band.Inside) {
-          state.clear();
-          return;
-        }
-        state.set(band);
+        scope.h[o + PRESENT] = band;
+        if (band === Band.Inside) return;
         // Easing from critical to warning on the same side is no news.
         if (previous === band + 2) return;
       } else if (band === Band.Inside) return;
@@ -105,12 +100,12 @@ export function thresholdDetector(
       const critical = band >= Band.CriticalLow;
       const high = band === Band.WarningHigh || band === Band.CriticalHigh;
       const score = Math.abs(v - bound) / scaleOf(th, bound);
-      ctx.emit(
+      scope.ctx.emit(
         buildAnomaly(r, {
           detector: THRESHOLD_DETECTOR,
-          severity: critical ? c.criticalSeverity : c.warningSeverity,
-          eventTimeMs: ctx.timestamp,
-          detectedAtMs: ctx.processingTime,
+          severity: critical ? criticalSeverity : warningSeverity,
+          eventTimeMs: scope.t,
+          detectedAtMs: scope.ctx.processingTime,
           value: v,
           baseline: { threshold: bound, [name]: bound },
           score,
@@ -119,4 +114,17 @@ export function thresholdDetector(
       );
     },
   };
+}
+
+/**
+ * Builds the threshold detector, keyed by `sensor_id`. A value above a `*_max` or
+ * below a `*_min` bound (strictly) is outside; the critical band is checked first.
+ * Score = excess beyond the bound divided by the width of the normal band (see
+ * `scaleOf`), so 0.1 means "10 % of the band past the bound". Readings without
+ * thresholds are ignored.
+ */
+export function thresholdDetector(
+  config: Partial<ThresholdConfig> = {},
+): KeyedProcessFunction<string, EnrichedReading, Anomaly> {
+  return partsDetector([thresholdPart(config)]);
 }

@@ -5,7 +5,6 @@
  * one anomaly rather than one per reading.
  */
 import type { KeyedProcessFunction } from "../../engine/index.js";
-import { valueState } from "../../engine/index.js";
 import type { AlertThresholds, Anomaly, EnrichedReading, SensorType } from "../reading/reading.js";
 import {
   buildAnomaly,
@@ -15,6 +14,13 @@ import {
   type SeverityLadder,
   severityOf,
 } from "./anomaly.js";
+import {
+  type DetectorPart,
+  type DetectorState,
+  PRESENT,
+  partsDetector,
+  WRITTEN,
+} from "./detector-part.js";
 
 /** The detector name, the first part of its anomaly ids. */
 export const TREND_DETECTOR = "trend";
@@ -69,32 +75,30 @@ export type TrendConfigInput = Partial<Omit<TrendConfig, "ratePerMinute">> & {
   readonly ratePerMinute?: Partial<Record<SensorType, number>>;
 };
 
-/**
- * A sensor's regression sums; x is seconds. `b`: closed buckets, oldest first, as flat
- * `[start, n, Σx, Σv, Σx², Σxv]` with x from the bucket's own start. `n`…`sxv`: their
- * totals with x from `cs`, the current bucket's start (recomputed when a bucket
- * closes). `cn`…`cxv`: the current bucket. `last`: event time of the last anomaly.
- */
-export interface TrendState {
-  readonly b: readonly number[];
-  readonly n: number;
-  readonly sx: number;
-  readonly sv: number;
-  readonly sxx: number;
-  readonly sxv: number;
-  readonly cs: number;
-  readonly cn: number;
-  readonly cx: number;
-  readonly cv: number;
-  readonly cxx: number;
-  readonly cxv: number;
-  readonly last: number | null;
-}
+// A sensor's regression sums at h[o + …]; x is seconds. N…SXV: the closed buckets'
+// totals with x from CS, the current bucket's start (recomputed when a bucket closes).
+// CN…CXV: the current bucket. LAST: event time of the last anomaly, if HAS_LAST is 1.
+// Slot j: the closed buckets, oldest first, as flat [start, n, Σx, Σv, Σx², Σxv] with x
+// from the bucket's own start.
+const N = 2;
+const SX = 3;
+const SV = 4;
+const SXX = 5;
+const SXV = 6;
+const CS = 7;
+const CN = 8;
+const CX = 9;
+const CV = 10;
+const CXX = 11;
+const CXV = 12;
+const HAS_LAST = 13;
+const LAST = 14;
+const SIZE = 15;
 
 const STRIDE = 6;
 
-/** Re-bases the closed buckets `b` on `cs` and returns the state with them and their totals. */
-function withClosed(s: TrendState, b: number[], cs: number): TrendState {
+/** Re-bases the closed buckets `b` on `cs` and sums them into the totals at `h[o…]`. */
+function sumClosed(h: number[], o: number, b: readonly number[], cs: number): void {
   let n = 0;
   let sx = 0;
   let sv = 0;
@@ -111,38 +115,47 @@ function withClosed(s: TrendState, b: number[], cs: number): TrendState {
     sxx += b[i + 4]! + 2 * d * x + k * d * d;
     sxv += b[i + 5]! + d * v;
   }
-  return { ...s, b, n, sx, sv, sxx, sxv, cs };
+  h[o + N] = n;
+  h[o + SX] = sx;
+  h[o + SV] = sv;
+  h[o + SXX] = sxx;
+  h[o + SXV] = sxv;
+  h[o + CS] = cs;
 }
 
-function roll(s: TrendState, start: number, windowMs: number): TrendState {
+/** Closes the current bucket and opens the one at `start`, dropping buckets that left the window. */
+function roll(h: number[], o: number, b: number[], start: number, windowMs: number): void {
   const oldest = start - windowMs;
-  const b: number[] = [];
-  for (let i = 0; i < s.b.length; i += STRIDE) {
-    if (s.b[i]! > oldest) for (let j = 0; j < STRIDE; j++) b.push(s.b[i + j]!);
+  let j = 0;
+  for (let i = 0; i < b.length; i += STRIDE) {
+    if (b[i]! <= oldest) continue;
+    if (j !== i) for (let k = 0; k < STRIDE; k++) b[j + k] = b[i + k]!;
+    j += STRIDE;
   }
-  if (s.cn > 0 && s.cs > oldest) b.push(s.cs, s.cn, s.cx, s.cv, s.cxx, s.cxv);
-  const rolled = withClosed(s, b, start);
-  return { ...rolled, cn: 0, cx: 0, cv: 0, cxx: 0, cxv: 0 };
+  b.length = j;
+  const cs = h[o + CS]!;
+  const cn = h[o + CN]!;
+  if (cn > 0 && cs > oldest) b.push(cs, cn, h[o + CX]!, h[o + CV]!, h[o + CXX]!, h[o + CXV]!);
+  sumClosed(h, o, b, start);
+  h[o + CN] = 0;
+  h[o + CX] = 0;
+  h[o + CV] = 0;
+  h[o + CXX] = 0;
+  h[o + CXV] = 0;
 }
 
 /** Adds a late reading to the closed bucket at `start`, creating it in order. */
-function backfill(s: TrendState, start: number, x: number, v: number): TrendState {
-  const b: number[] = [];
-  let added = false;
-  for (let i = 0; i < s.b.length; i += STRIDE) {
-    const bs = s.b[i]!;
-    if (!added && bs > start) {
-      b.push(start, 1, x, v, x * x, x * v);
-      added = true;
-    }
-    if (bs === start) {
-      b.push(bs, s.b[i + 1]! + 1, s.b[i + 2]! + x, s.b[i + 3]! + v);
-      b.push(s.b[i + 4]! + x * x, s.b[i + 5]! + x * v);
-      added = true;
-    } else for (let j = 0; j < STRIDE; j++) b.push(s.b[i + j]!);
-  }
-  if (!added) b.push(start, 1, x, v, x * x, x * v);
-  return withClosed(s, b, s.cs);
+function backfill(h: number[], o: number, b: number[], start: number, x: number, v: number) {
+  let i = 0;
+  while (i < b.length && b[i]! < start) i += STRIDE;
+  if (i < b.length && b[i] === start) {
+    b[i + 1] = b[i + 1]! + 1;
+    b[i + 2] = b[i + 2]! + x;
+    b[i + 3] = b[i + 3]! + v;
+    b[i + 4] = b[i + 4]! + x * x;
+    b[i + 5] = b[i + 5]! + x * v;
+  } else b.splice(i, 0, start, 1, x, v, x * x, x * v);
+  sumClosed(h, o, b, h[o + CS]!);
 }
 
 /** Width of a sensor's normal band (0 when it has none): see `TrendConfig.bandSharePerMinute`. */
@@ -160,22 +173,93 @@ export function bandOf(th: AlertThresholds | null): number {
   return bound === undefined ? 0 : Math.abs(bound);
 }
 
-function emptyState(cs: number): TrendState {
-  const last = null;
+/** Makes part `i` empty sums with the current bucket at `cs`. */
+function empty(s: DetectorState, h: number[], o: number, j: number, cs: number): void {
+  for (let k = 0; k < SIZE; k++) h[o + k] = 0;
+  h[o + PRESENT] = 1;
+  h[o + CS] = cs;
+  const b = s[j] as number[] | null;
+  if (b === null) s[j] = [];
+  else b.length = 0;
+}
+
+/** The trend detector as a part of a sensor's state (see `trendDetector`). */
+export function trendPart(config: TrendConfigInput = {}): DetectorPart {
+  const ratePerMinute = { ...trendDefaults.ratePerMinute, ...config.ratePerMinute };
+  const c: TrendConfig = { ...trendDefaults, ...config, ratePerMinute };
+  for (const option of ["windowMs", "bucketMs", "minSamples"] as const) {
+    checkPositive(TREND_DETECTOR, option, c[option]);
+  }
+  checkPositive(TREND_DETECTOR, "cooldownMs", c.cooldownMs, true);
+  for (const [type, rate] of Object.entries(ratePerMinute)) {
+    checkPositive(TREND_DETECTOR, `ratePerMinute.${type}`, rate);
+  }
+  const { windowMs, bucketMs, minSamples, cooldownMs, severity, bandSharePerMinute } = c;
+  if (bandSharePerMinute !== null)
+    checkPositive(TREND_DETECTOR, "bandSharePerMinute", bandSharePerMinute);
+  const minutes = fmt(windowMs / 60_000);
+
   return {
-    b: [],
-    n: 0,
-    sx: 0,
-    sv: 0,
-    sxx: 0,
-    sxv: 0,
-    cs,
-    cn: 0,
-    cx: 0,
-    cv: 0,
-    cxx: 0,
-    cxv: 0,
-    last,
+    name: TREND_DETECTOR,
+    ttl: Math.max(windowMs, cooldownMs),
+    size: SIZE,
+    slots: 1,
+    process(scope, o, j, r) {
+      const v = r.value;
+      if (!Number.isFinite(v)) return;
+      const t = scope.t;
+      const start = bucketStart(t, bucketMs);
+      const x = (t - start) / 1000;
+      const h = scope.h;
+      if (h[o + PRESENT] === 0) empty(scope.s, h, o, j, start);
+      const cs = h[o + CS]!;
+      if (start > cs) roll(h, o, scope.s[j] as number[], start, windowMs);
+      if (start >= cs) {
+        h[o + CN] = h[o + CN]! + 1;
+        h[o + CX] = h[o + CX]! + x;
+        h[o + CV] = h[o + CV]! + v;
+        h[o + CXX] = h[o + CXX]! + x * x;
+        h[o + CXV] = h[o + CXV]! + x * v;
+      } else if (start > cs - windowMs) {
+        backfill(h, o, scope.s[j] as number[], start, x, v);
+      } else {
+        return; // older than the window: nothing to learn from it
+      }
+      h[o + WRITTEN] = t;
+
+      const n = h[o + N]! + h[o + CN]!;
+      if (n >= minSamples && (h[o + HAS_LAST] === 0 || t >= h[o + LAST]! + cooldownMs)) {
+        const sx = h[o + SX]! + h[o + CX]!;
+        const sv = h[o + SV]! + h[o + CV]!;
+        const den = n * (h[o + SXX]! + h[o + CXX]!) - sx * sx;
+        if (den > 1e-9 * n * n) {
+          const slope = ((n * (h[o + SXV]! + h[o + CXV]!) - sx * sv) / den) * 60;
+          const band = bandSharePerMinute === null ? 0 : bandOf(r.thresholds);
+          const rate =
+            band > 0
+              ? bandSharePerMinute! * band
+              : (ratePerMinute[r.sensor_type] ?? ratePerMinute.generic);
+          const score = Math.abs(slope) / rate;
+          const level = severityOf(score, severity);
+          if (level !== null) {
+            h[o + HAS_LAST] = 1;
+            h[o + LAST] = t;
+            scope.ctx.emit(
+              buildAnomaly(r, {
+                detector: TREND_DETECTOR,
+                severity: level,
+                eventTimeMs: t,
+                detectedAtMs: scope.ctx.processingTime,
+                value: v,
+                baseline: { slope_per_minute: slope, threshold: rate, mean: sv / n, count: n },
+                score,
+                message: `${r.sensor_id}: ${slope > 0 ? "rising" : "falling"} ${fmt(Math.abs(slope))}/min over ${minutes} min (limit ${fmt(rate)}/min)`,
+              }),
+            );
+          }
+        }
+      }
+    },
   };
 }
 
@@ -190,86 +274,5 @@ function emptyState(cs: number): TrendState {
 export function trendDetector(
   config: TrendConfigInput = {},
 ): KeyedProcessFunction<string, EnrichedReading, Anomaly> {
-  const ratePerMinute = { ...trendDefaults.ratePerMinute, ...config.ratePerMinute };
-  const c: TrendConfig = { ...trendDefaults, ...config, ratePerMinute };
-  for (const option of ["windowMs", "bucketMs", "minSamples"] as const) {
-    checkPositive(TREND_DETECTOR, option, c[option]);
-  }
-  checkPositive(TREND_DETECTOR, "cooldownMs", c.cooldownMs, true);
-  for (const [type, rate] of Object.entries(ratePerMinute)) {
-    checkPositive(TREND_DETECTOR, `ratePerMinute.${type}`, rate);
-  }
-  const { windowMs, bucketMs, minSamples, cooldownMs, severity, bandSharePerMinute } = c;
-  if (bandSharePerMinute !== null)
-    checkPositive(TREND_DETECTOR, "bandSharePerMinute", bandSharePerMinute);
-  const minutes = fmt(windowMs / 60_000);
-  const sumsState = valueState<TrendState>("trend-sums", { ttl: Math.max(windowMs, cooldownMs) });
-
-  return {
-    processElement(r, ctx) {
-      const v = r.value;
-      if (!Number.isFinite(v)) return;
-      const t = ctx.timestamp;
-      const start = bucketStart(t, bucketMs);
-      const x = (t - start) / 1000;
-      const state = ctx.state(sumsState);
-      const stored = state.get();
-      let s = stored ?? emptyState(start);
-      if (start > s.cs) s = roll(s, start, windowMs);
-      if (start === s.cs) {
-        s = {
-          b: s.b,
-          n: s.n,
-          sx: s.sx,
-          sv: s.sv,
-          sxx: s.sxx,
-          sxv: s.sxv,
-          cs: s.cs,
-          cn: s.cn + 1,
-          cx: s.cx + x,
-          cv: s.cv + v,
-          cxx: s.cxx + x * x,
-          cxv: s.cxv + x * v,
-          last: s.last,
-        };
-      } else if (start > s.cs - windowMs) {
-        s = backfill(s, start, x, v);
-      } else if (s === stored) {
-        return; // older than the window: nothing to learn from it
-      }
-
-      const n = s.n + s.cn;
-      if (n >= minSamples && (s.last === null || t >= s.last + cooldownMs)) {
-        const sx = s.sx + s.cx;
-        const sv = s.sv + s.cv;
-        const den = n * (s.sxx + s.cxx) - sx * sx;
-        if (den > 1e-9 * n * n) {
-          const slope = ((n * (s.sxv + s.cxv) - sx * sv) / den) * 60;
-          const band = bandSharePerMinute === null ? 0 : bandOf(r.thresholds);
-          const rate =
-            band > 0
-              ? bandSharePerMinute! * band
-              : (ratePerMinute[r.sensor_type] ?? ratePerMinute.generic);
-          const score = Math.abs(slope) / rate;
-          const level = severityOf(score, severity);
-          if (level !== null) {
-            s = { ...s, last: t };
-            ctx.emit(
-              buildAnomaly(r, {
-                detector: TREND_DETECTOR,
-                severity: level,
-                eventTimeMs: t,
-                detectedAtMs: ctx.processingTime,
-                value: v,
-                baseline: { slope_per_minute: slope, threshold: rate, mean: sv / n, count: n },
-                score,
-                message: `${r.sensor_id}: ${slope > 0 ? "rising" : "falling"} ${fmt(Math.abs(slope))}/min over ${minutes} min (limit ${fmt(rate)}/min)`,
-              }),
-            );
-          }
-        }
-      }
-      state.set(s);
-    },
-  };
+  return partsDetector([trendPart(config)]);
 }

@@ -6,7 +6,6 @@
  * next one.
  */
 import type { KeyedProcessFunction } from "../../engine/index.js";
-import { valueState } from "../../engine/index.js";
 import type { Anomaly, EnrichedReading } from "../reading/reading.js";
 import {
   buildAnomaly,
@@ -16,6 +15,13 @@ import {
   type SeverityLadder,
   severityOf,
 } from "./anomaly.js";
+import {
+  type DetectorPart,
+  type DetectorState,
+  PRESENT,
+  partsDetector,
+  WRITTEN,
+} from "./detector-part.js";
 
 /** The detector name, the first part of its anomaly ids. */
 export const Z_SCORE_DETECTOR = "z-score";
@@ -55,28 +61,19 @@ export const zScoreDefaults: ZScoreConfig = Object.freeze({
   levelShiftReadings: 5,
 });
 
-/**
- * A sensor's baseline. `b` holds the closed buckets, oldest first, as flat
- * `[start, count, mean, m2]` quadruples; `n`/`mean`/`m2` merge them (computed when
- * a bucket closes); `cs`/`cn`/`cm`/`c2` are the current bucket. Replaced, never
- * mutated: the current bucket's fields change on every reading, `b` only when a
- * bucket closes.
- */
-export interface ZScoreState {
-  readonly b: readonly number[];
-  readonly n: number;
-  readonly mean: number;
-  readonly m2: number;
-  readonly cs: number;
-  readonly cn: number;
-  readonly cm: number;
-  readonly c2: number;
-  /**
-   * Anomalous readings in a row: +k above the mean, −k below (absent or 0 after a
-   * normal reading).
-   */
-  readonly run?: number;
-}
+// A sensor's baseline, at h[o + …]: the closed buckets merged (count, mean, M2; computed
+// when a bucket closes), the current bucket (start, count, mean, M2) and the anomalous
+// readings in a row (+k above the mean, −k below, 0 after a normal reading). Slot j: the
+// closed buckets, oldest first, as flat [start, count, mean, m2] quadruples.
+const N = 2;
+const MEAN = 3;
+const M2 = 4;
+const CS = 5;
+const CN = 6;
+const CM = 7;
+const C2 = 8;
+const RUN = 9;
+const SIZE = 10;
 
 /** Merged count, mean and M2 (Chan et al.), as the scratch result of `merge`. */
 interface Moments {
@@ -94,51 +91,181 @@ function merge(into: Moments, n: number, mean: number, m2: number): void {
   into.n = total;
 }
 
-/** Merges every bucket of `b` into `scratch`. */
-function summarise(b: readonly number[], scratch: Moments): void {
+/** Merges the closed buckets `b` into the totals at `h[o…]`, oldest first. */
+function summarise(h: number[], o: number, b: readonly number[], scratch: Moments): void {
   scratch.n = 0;
   scratch.mean = 0;
   scratch.m2 = 0;
   for (let i = 0; i < b.length; i += 4) merge(scratch, b[i + 1]!, b[i + 2]!, b[i + 3]!);
+  h[o + N] = scratch.n;
+  h[o + MEAN] = scratch.mean;
+  h[o + M2] = scratch.m2;
+}
+
+/** Makes part `i` a baseline holding only `v`, read at `t` in the bucket at `start`. */
+function fresh(
+  s: DetectorState,
+  h: number[],
+  o: number,
+  j: number,
+  t: number,
+  start: number,
+  v: number,
+) {
+  h[o + PRESENT] = 1;
+  h[o + WRITTEN] = t;
+  h[o + N] = 0;
+  h[o + MEAN] = 0;
+  h[o + M2] = 0;
+  h[o + CS] = start;
+  h[o + CN] = 1;
+  h[o + CM] = v;
+  h[o + C2] = 0;
+  h[o + RUN] = 0;
+  const b = s[j] as number[] | null;
+  if (b === null) s[j] = [];
+  else b.length = 0;
 }
 
 /** Closes the current bucket and opens the one at `start`, dropping buckets that left the window. */
-function roll(s: ZScoreState, start: number, windowMs: number, scratch: Moments): ZScoreState {
+function roll(
+  h: number[],
+  o: number,
+  b: number[],
+  start: number,
+  windowMs: number,
+  scratch: Moments,
+) {
   const oldest = start - windowMs; // buckets starting at or before this are out
-  const b: number[] = [];
-  for (let i = 0; i < s.b.length; i += 4) {
-    if (s.b[i]! > oldest) b.push(s.b[i]!, s.b[i + 1]!, s.b[i + 2]!, s.b[i + 3]!);
+  let j = 0;
+  for (let i = 0; i < b.length; i += 4) {
+    if (b[i]! <= oldest) continue;
+    if (j !== i) {
+      b[j] = b[i]!;
+      b[j + 1] = b[i + 1]!;
+      b[j + 2] = b[i + 2]!;
+      b[j + 3] = b[i + 3]!;
+    }
+    j += 4;
   }
-  if (s.cn > 0 && s.cs > oldest) b.push(s.cs, s.cn, s.cm, s.c2);
-  summarise(b, scratch);
-  const { n, mean, m2 } = scratch;
-  return s.run
-    ? { b, n, mean, m2, cs: start, cn: 0, cm: 0, c2: 0, run: s.run }
-    : { b, n, mean, m2, cs: start, cn: 0, cm: 0, c2: 0 };
+  b.length = j;
+  const cs = h[o + CS]!;
+  const cn = h[o + CN]!;
+  if (cn > 0 && cs > oldest) b.push(cs, cn, h[o + CM]!, h[o + C2]!);
+  summarise(h, o, b, scratch);
+  h[o + CS] = start;
+  h[o + CN] = 0;
+  h[o + CM] = 0;
+  h[o + C2] = 0;
 }
 
 /** Adds `v` to the closed bucket at `start` (a late reading), creating it in order. */
-function backfill(s: ZScoreState, start: number, v: number, scratch: Moments): ZScoreState {
-  const b: number[] = [];
-  let added = false;
-  for (let i = 0; i < s.b.length; i += 4) {
-    const bs = s.b[i]!;
-    if (!added && bs > start) {
-      b.push(start, 1, v, 0);
-      added = true;
-    }
-    if (bs === start) {
-      scratch.n = s.b[i + 1]!;
-      scratch.mean = s.b[i + 2]!;
-      scratch.m2 = s.b[i + 3]!;
-      merge(scratch, 1, v, 0);
-      b.push(bs, scratch.n, scratch.mean, scratch.m2);
-      added = true;
-    } else b.push(bs, s.b[i + 1]!, s.b[i + 2]!, s.b[i + 3]!);
+function backfill(h: number[], o: number, b: number[], start: number, v: number, scratch: Moments) {
+  let i = 0;
+  while (i < b.length && b[i]! < start) i += 4;
+  if (i < b.length && b[i] === start) {
+    scratch.n = b[i + 1]!;
+    scratch.mean = b[i + 2]!;
+    scratch.m2 = b[i + 3]!;
+    merge(scratch, 1, v, 0);
+    b[i + 1] = scratch.n;
+    b[i + 2] = scratch.mean;
+    b[i + 3] = scratch.m2;
+  } else b.splice(i, 0, start, 1, v, 0);
+  summarise(h, o, b, scratch);
+}
+
+/** The z-score detector as a part of a sensor's state (see `zScoreDetector`). */
+export function zScorePart(config: Partial<ZScoreConfig> = {}): DetectorPart {
+  const c: ZScoreConfig = { ...zScoreDefaults, ...config };
+  for (const option of ["windowMs", "bucketMs", "minSamples"] as const) {
+    checkPositive(Z_SCORE_DETECTOR, option, c[option]);
   }
-  if (!added) b.push(start, 1, v, 0);
-  summarise(b, scratch);
-  return { ...s, b, n: scratch.n, mean: scratch.mean, m2: scratch.m2 };
+  checkPositive(Z_SCORE_DETECTOR, "minRelativeStddev", c.minRelativeStddev, true);
+  checkPositive(Z_SCORE_DETECTOR, "minAbsoluteStddev", c.minAbsoluteStddev, true);
+  checkPositive(Z_SCORE_DETECTOR, "levelShiftReadings", c.levelShiftReadings);
+  const { windowMs, bucketMs, minSamples, severity, levelShiftReadings } = c;
+  const { minRelativeStddev, minAbsoluteStddev } = c;
+  const minutes = fmt(windowMs / 60_000);
+  const scratch: Moments = { n: 0, mean: 0, m2: 0 };
+
+  return {
+    name: Z_SCORE_DETECTOR,
+    // Expires once every bucket has left the window: a sensor gone for good leaves nothing.
+    ttl: windowMs,
+    size: SIZE,
+    slots: 1,
+    process(scope, o, j, r) {
+      const v = r.value;
+      if (!Number.isFinite(v)) return;
+      const t = scope.t;
+      const start = bucketStart(t, bucketMs);
+      const h = scope.h;
+      if (h[o + PRESENT] === 0) {
+        fresh(scope.s, h, o, j, t, start, v);
+        return;
+      }
+      const rolled = start > h[o + CS]!;
+      // A roll is always written below: every path after it writes.
+      if (rolled) roll(h, o, scope.s[j] as number[], start, windowMs, scratch);
+
+      scratch.n = h[o + N]!;
+      scratch.mean = h[o + MEAN]!;
+      scratch.m2 = h[o + M2]!;
+      merge(scratch, h[o + CN]!, h[o + CM]!, h[o + C2]!);
+      const n = scratch.n;
+      if (n >= minSamples) {
+        const mean = scratch.mean;
+        const stddev = Math.sqrt(scratch.m2 / (n - 1));
+        const used = Math.max(stddev, minRelativeStddev * Math.abs(mean), minAbsoluteStddev);
+        const z = (v - mean) / used;
+        const score = Math.abs(z);
+        const level = severityOf(score, severity);
+        if (level !== null) {
+          const previous = h[o + RUN]!;
+          const run = z > 0 ? Math.max(previous, 0) + 1 : Math.min(previous, 0) - 1;
+          if (Math.abs(run) >= levelShiftReadings) {
+            // A new normal level: learn it afresh, starting with this reading.
+            fresh(scope.s, h, o, j, t, start, v);
+          } else if (rolled || run !== previous) {
+            // The closed bucket and the run are kept even so; the reading is not.
+            h[o + RUN] = run;
+            h[o + WRITTEN] = t;
+          }
+          scope.ctx.emit(
+            buildAnomaly(r, {
+              detector: Z_SCORE_DETECTOR,
+              severity: level,
+              eventTimeMs: t,
+              detectedAtMs: scope.ctx.processingTime,
+              value: v,
+              baseline: { mean, stddev, count: n, threshold: severity.medium },
+              score,
+              message: `${r.sensor_id}: ${fmt(v)} is ${fmt(score)} stddev ${z > 0 ? "above" : "below"} its ${minutes} min mean ${fmt(mean)} (±${fmt(stddev)})`,
+            }),
+          );
+          return;
+        }
+      }
+
+      const cs = h[o + CS]!;
+      if (start === cs) {
+        const cn = h[o + CN]! + 1;
+        const cm0 = h[o + CM]!;
+        const delta = v - cm0;
+        const cm = cm0 + delta / cn;
+        h[o + C2] = h[o + C2]! + delta * (v - cm);
+        h[o + CN] = cn;
+        h[o + CM] = cm;
+      } else if (start > cs - windowMs) {
+        backfill(h, o, scope.s[j] as number[], start, v, scratch);
+      } else if (h[o + RUN] === 0) {
+        return; // older than the window: scored, not learnt
+      }
+      h[o + RUN] = 0;
+      h[o + WRITTEN] = t;
+    },
+  };
 }
 
 /**
@@ -152,103 +279,5 @@ function backfill(s: ZScoreState, start: number, v: number, scratch: Moments): Z
 export function zScoreDetector(
   config: Partial<ZScoreConfig> = {},
 ): KeyedProcessFunction<string, EnrichedReading, Anomaly> {
-  const c: ZScoreConfig = { ...zScoreDefaults, ...config };
-  for (const option of ["windowMs", "bucketMs", "minSamples"] as const) {
-    checkPositive(Z_SCORE_DETECTOR, option, c[option]);
-  }
-  checkPositive(Z_SCORE_DETECTOR, "minRelativeStddev", c.minRelativeStddev, true);
-  checkPositive(Z_SCORE_DETECTOR, "minAbsoluteStddev", c.minAbsoluteStddev, true);
-  checkPositive(Z_SCORE_DETECTOR, "levelShiftReadings", c.levelShiftReadings);
-  const { windowMs, bucketMs, minSamples, severity, levelShiftReadings } = c;
-  const { minRelativeStddev, minAbsoluteStddev } = c;
-  const minutes = fmt(windowMs / 60_000);
-  const scratch: Moments = { n: 0, mean: 0, m2: 0 };
-  // Expires once every bucket has left the window: a sensor gone for good leaves nothing.
-  const baselineState = valueState<ZScoreState>("z-score-baseline", { ttl: windowMs });
-
-  return {
-    processElement(r, ctx) {
-      const v = r.value;
-      if (!Number.isFinite(v)) return;
-      const t = ctx.timestamp;
-      const start = bucketStart(t, bucketMs);
-      const state = ctx.state(baselineState);
-      let s = state.get();
-      if (s === undefined) {
-        state.set({ b: [], n: 0, mean: 0, m2: 0, cs: start, cn: 1, cm: v, c2: 0 });
-        return;
-      }
-      const rolled = start > s.cs;
-      if (rolled) s = roll(s, start, windowMs, scratch);
-
-      scratch.n = s.n;
-      scratch.mean = s.mean;
-      scratch.m2 = s.m2;
-      merge(scratch, s.cn, s.cm, s.c2);
-      const n = scratch.n;
-      if (n >= minSamples) {
-        const mean = scratch.mean;
-        const stddev = Math.sqrt(scratch.m2 / (n - 1));
-        const used = Math.max(stddev, minRelativeStddev * Math.abs(mean), minAbsoluteStddev);
-        const z = (v - mean) / used;
-        const score = Math.abs(z);
-        const level = severityOf(score, severity);
-        if (level !== null) {
-          const previous = s.run ?? 0;
-          const run = z > 0 ? Math.max(previous, 0) + 1 : Math.min(previous, 0) - 1;
-          if (Math.abs(run) >= levelShiftReadings) {
-            // A new normal level: learn it afresh, starting with this reading.
-            state.set({ b: [], n: 0, mean: 0, m2: 0, cs: start, cn: 1, cm: v, c2: 0 });
-          } else if (rolled || run !== previous) {
-            // The closed bucket and the run are kept even so; the reading is not.
-            state.set({
-              b: s.b,
-              n: s.n,
-              mean: s.mean,
-              m2: s.m2,
-              cs: s.cs,
-              cn: s.cn,
-              cm: s.cm,
-              c2: s.c2,
-              run,
-            });
-          }
-          ctx.emit(
-            buildAnomaly(r, {
-              detector: Z_SCORE_DETECTOR,
-              severity: level,
-              eventTimeMs: t,
-              detectedAtMs: ctx.processingTime,
-              value: v,
-              baseline: { mean, stddev, count: n, threshold: severity.medium },
-              score,
-              message: `${r.sensor_id}: ${fmt(v)} is ${fmt(score)} stddev ${z > 0 ? "above" : "below"} its ${minutes} min mean ${fmt(mean)} (±${fmt(stddev)})`,
-            }),
-          );
-          return;
-        }
-      }
-
-      if (start === s.cs) {
-        const cn = s.cn + 1;
-        const delta = v - s.cm;
-        const cm = s.cm + delta / cn;
-        const c2 = s.c2 + delta * (v - cm);
-        state.set({ b: s.b, n: s.n, mean: s.mean, m2: s.m2, cs: s.cs, cn, cm, c2 });
-      } else if (start > s.cs - windowMs) {
-        state.set(backfill({ ...s, run: 0 }, start, v, scratch));
-      } else if (s.run) {
-        state.set({
-          b: s.b,
-          n: s.n,
-          mean: s.mean,
-          m2: s.m2,
-          cs: s.cs,
-          cn: s.cn,
-          cm: s.cm,
-          c2: s.c2,
-        });
-      }
-    },
-  };
+  return partsDetector([zScorePart(config)]);
 }
