@@ -20,10 +20,14 @@ interface ValueSlot {
   written: number;
 }
 
-type Slot = ValueSlot | Map<unknown, ValueSlot>;
+/** A value state's value itself, or a map state's entries. */
+type Slot = unknown;
 
 interface ProcessEntry extends KeyEntry {
+  /** By descriptor index: a value state's value (`undefined`: unset), a map state's map. */
   slots: (Slot | undefined)[];
+  /** By descriptor index: the write time of a value state's value (read by TTL and snapshots). */
+  written: number[];
   /**
    * The key's pending timers, kept beside the queues so a key's snapshot needs no
    * search; `null` until the key first has one (most keys never have processing-time
@@ -44,6 +48,11 @@ interface ProcessEntrySnapshot {
 
 const SWEEP_PER_WATERMARK = 1000;
 
+/** The context object, whose fields the operator sets before each call. */
+type MutableContext = {
+  -readonly [K in keyof TimerContext<Key, unknown>]: TimerContext<Key, unknown>[K];
+};
+
 export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
   readonly #descriptors: StateDescriptor[] = [];
   readonly #accessors = new Map<
@@ -52,11 +61,8 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
   >();
   readonly #eventTimers = new TimerQueue();
   readonly #processingTimers = new TimerQueue();
-  readonly #context: TimerContext<Key, unknown>;
+  readonly #context: MutableContext;
   #current: ProcessEntry | null = null;
-  #timestamp = 0;
-  #now = 0;
-  #domain: "event" | "processing" = "event";
   #sweep: IterableIterator<ProcessEntry> | null = null;
 
   constructor(
@@ -80,34 +86,27 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
         op.#deleteTimer(op.#processingTimers, time);
       },
     };
-    this.#context = {
-      get key() {
-        return op.#current!.key;
-      },
-      get timestamp() {
-        return op.#timestamp;
-      },
-      get watermark() {
-        return op.watermark;
-      },
-      get processingTime() {
-        return op.#now;
-      },
-      get timeDomain() {
-        return op.#domain;
-      },
+    // Plain data properties, refreshed before each call: reading them is a field load,
+    // where getters would be calls (and box every number they return).
+    const context: MutableContext = {
+      key: "",
+      timestamp: 0,
+      watermark: Number.NEGATIVE_INFINITY,
+      processingTime: 0,
+      timeDomain: "event",
       timers,
       state: ((descriptor: StateDescriptor) => op.#accessor(descriptor)) as TimerContext<
         Key,
         unknown
       >["state"],
       emit(value: unknown, time?: number) {
-        op.collect(value, time ?? op.#timestamp);
+        op.collect(value, time ?? context.timestamp);
       },
       output<S>(tag: OutputTag<S>, value: S, time?: number) {
-        op.collectSide(tag.id, value, time ?? op.#timestamp);
+        op.collectSide(tag.id, value, time ?? context.timestamp);
       },
     };
+    this.#context = context;
   }
 
   protected createEntry(key: Key, partition: number): ProcessEntry {
@@ -116,6 +115,7 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
       key,
       partition,
       slots: [],
+      written: [],
       eventTimers: null,
       processingTimers: null,
     };
@@ -127,14 +127,17 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
     const keyOf = this.keyOf;
     const fn = this.fn;
     const context = this.#context;
-    this.#now = this.context.clock.now();
-    this.#domain = "event";
+    context.processingTime = this.context.clock.now();
+    context.timeDomain = "event";
+    context.watermark = this.watermark;
     for (let i = 0; i < n; i++) {
       const value = values[i];
       const t = times[i]!;
       try {
-        this.#current = this.entry(keyOf(value));
-        this.#timestamp = t;
+        const e = this.entry(keyOf(value));
+        this.#current = e;
+        context.key = e.key;
+        context.timestamp = t;
         fn.processElement(value, context);
       } catch (error) {
         this.deadLetter("step-error", error, value, t);
@@ -144,13 +147,13 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
   }
 
   protected override onWatermark(watermark: number): void {
-    this.#now = this.context.clock.now();
+    this.#context.processingTime = this.context.clock.now();
     this.#fire(this.#eventTimers, watermark, "event");
     this.#sweepExpired(watermark);
   }
 
   protected override onProcessingTime(now: number): void {
-    this.#now = now;
+    this.#context.processingTime = now;
     this.#fire(this.#processingTimers, now, "processing");
   }
 
@@ -162,8 +165,11 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
       (domain === "event" ? e.eventTimers : e.processingTimers)?.delete(time);
       if (!onTimer) return;
       this.#current = e;
-      this.#timestamp = time;
-      this.#domain = domain;
+      const context = this.#context;
+      context.key = e.key;
+      context.timestamp = time;
+      context.timeDomain = domain;
+      context.watermark = this.watermark;
       try {
         onTimer.call(this.fn, time, this.#context);
       } catch (error) {
@@ -195,12 +201,13 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
   #expired(descriptor: StateDescriptor, written: number): boolean {
     const ttl = descriptor.ttl;
     if (ttl === undefined) return false;
-    const now = ttl.timeDomain === "processing" ? this.#now : this.watermark;
+    const now = ttl.timeDomain === "processing" ? this.#context.processingTime : this.watermark;
     return now >= written + ttl.ttl;
   }
 
   #writeTime(descriptor: StateDescriptor): number {
-    return descriptor.ttl?.timeDomain === "processing" ? this.#now : this.#timestamp;
+    const context = this.#context;
+    return descriptor.ttl?.timeDomain === "processing" ? context.processingTime : context.timestamp;
   }
 
   #accessor(descriptor: StateDescriptor): ValueState<unknown> | MapState<unknown, unknown> {
@@ -227,24 +234,19 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
     const op = this;
     return {
       get() {
-        const slots = op.#current!.slots;
-        const slot = slots[index] as ValueSlot | undefined;
-        if (slot === undefined) return undefined;
-        if (op.#expired(descriptor, slot.written)) {
-          slots[index] = undefined;
+        const e = op.#current!;
+        const value = e.slots[index];
+        if (value === undefined) return undefined;
+        if (descriptor.ttl !== undefined && op.#expired(descriptor, e.written[index]!)) {
+          e.slots[index] = undefined;
           return undefined;
         }
-        return slot.value;
+        return value;
       },
       set(value: unknown) {
-        const slots = op.#current!.slots;
-        const slot = slots[index] as ValueSlot | undefined;
-        const written = op.#writeTime(descriptor);
-        if (slot === undefined) slots[index] = { value, written };
-        else {
-          slot.value = value;
-          slot.written = written;
-        }
+        const e = op.#current!;
+        e.slots[index] = value;
+        e.written[index] = op.#writeTime(descriptor);
       },
       clear() {
         op.#current!.slots[index] = undefined;
@@ -342,11 +344,12 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
       e.slots.forEach((slot, i) => {
         if (slot === undefined) return;
         const d = this.#descriptors[i]!;
-        if (slot instanceof Map) {
-          for (const [k, s] of slot) if (this.#expired(d, s.written)) slot.delete(k);
-          if (slot.size === 0) e.slots[i] = undefined;
+        if (d.kind === "map") {
+          const m = slot as Map<unknown, ValueSlot>;
+          for (const [k, s] of m) if (this.#expired(d, s.written)) m.delete(k);
+          if (m.size === 0) e.slots[i] = undefined;
           else live++;
-        } else if (this.#expired(d, slot.written)) e.slots[i] = undefined;
+        } else if (this.#expired(d, e.written[i]!)) e.slots[i] = undefined;
         else live++;
       });
       if (live === 0 && !hasTimers(e)) {
@@ -361,9 +364,11 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
       const slot = e.slots[i];
       if (slot === undefined) continue;
       const d = this.#descriptors[i]!;
-      if (slot instanceof Map) {
-        for (const s of slot.values()) if (this.#expired(d, s.written)) return true;
-      } else if (this.#expired(d, slot.written)) return true;
+      if (d.kind === "map") {
+        for (const s of (slot as Map<unknown, ValueSlot>).values()) {
+          if (this.#expired(d, s.written)) return true;
+        }
+      } else if (this.#expired(d, e.written[i]!)) return true;
       live++;
     }
     return live === 0 && !hasTimers(e);
@@ -373,11 +378,15 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
     const state: ProcessEntrySnapshot["state"] = {};
     e.slots.forEach((slot, i) => {
       if (slot === undefined) return;
-      const name = this.#descriptors[i]!.name;
-      if (slot instanceof Map) {
-        state[name] = [...slot].map(([k, s]) => [k, s.value, s.written]);
+      const d = this.#descriptors[i]!;
+      if (d.kind === "map") {
+        state[d.name] = [...(slot as Map<unknown, ValueSlot>)].map(([k, s]) => [
+          k,
+          s.value,
+          s.written,
+        ]);
       } else {
-        state[name] = { value: slot.value, written: slot.written };
+        state[d.name] = { value: slot, written: e.written[i]! };
       }
     });
 
@@ -397,9 +406,12 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
         const kind = Array.isArray(value) ? "map" : "value";
         index = this.#descriptors.push({ kind, name } as StateDescriptor) - 1;
       }
-      e.slots[index] = Array.isArray(value)
-        ? new Map(value.map(([k, v, written]) => [k, { value: v, written }]))
-        : { value: value.value, written: value.written };
+      if (Array.isArray(value)) {
+        e.slots[index] = new Map(value.map(([k, v, written]) => [k, { value: v, written }]));
+      } else {
+        e.slots[index] = value.value;
+        e.written[index] = value.written;
+      }
     }
     for (const t of s.eventTimers) {
       if (this.#eventTimers.add(t, key)) this.#timersOf(e, this.#eventTimers).add(t);
