@@ -1,8 +1,10 @@
 /**
  * Notification delivery for `millstream run`: when the configuration names alarm
  * channels, notifications go to the durable outbox (published with each checkpoint)
- * and a dispatcher delivers them; otherwise they are written as JSONL like the other
- * outputs, so nothing is sent by accident.
+ * and a dispatcher in this process delivers them, woken by each publication; by
+ * default a notification asks for an early checkpoint, so it is sent within about a
+ * checkpoint's duration instead of waiting for the interval. Without channels they
+ * are written as JSONL like the other outputs, so nothing is sent by accident.
  */
 import path from "node:path";
 import { type Channel, type ChannelsConfig, createChannels } from "../alerts/channels/index.js";
@@ -53,12 +55,19 @@ export function alarmDelivery(file: string, alarms: unknown): AlarmDelivery | nu
       ? {
           concurrency: delivery.concurrency,
           attemptTimeoutMs: delivery.attemptTimeoutMs,
+          pollIntervalMs: delivery.pollIntervalMs,
+          stopTimeoutMs: delivery.stopTimeoutMs,
+          retainDeliveredMs: delivery.retainDeliveredMs,
           retry: delivery.retry,
         }
       : {}),
   });
+  const early = delivery?.earlyCheckpoint ?? { enabled: true, minPriority: 0 };
   return {
-    sink: new OutboxSink({ outbox }),
+    sink: new OutboxSink({
+      outbox,
+      ...(early.enabled ? { earlyCheckpoint: { minPriority: early.minPriority } } : {}),
+    }),
     description: `outbox ${outbox.path}, channels ${[...channels.keys()].join(", ")}`,
     start: () => dispatcher.start(),
     async stop(drainMs = 0) {

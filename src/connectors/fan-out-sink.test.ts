@@ -113,6 +113,33 @@ describe("FanOutSink", () => {
     assert.equal(closed, 1);
   });
 
+  it("lets every target ask for an early checkpoint through the fan-out's context", async () => {
+    const asked: string[] = [];
+    const asking = (name: string): Sink<Item> => ({
+      description: name,
+      async open(context) {
+        return {
+          write() {
+            context.requestCheckpoint?.();
+            asked.push(name);
+          },
+          async flush() {},
+          async close() {},
+        };
+      },
+    });
+    let requests = 0;
+    const fan = new FanOutSink<Item>([
+      { name: "a", sink: asking("a") },
+      { name: "b", sink: asking("b") },
+    ]);
+    const w = await fan.open({ step: "out", requestCheckpoint: () => requests++ });
+    writers.push(w);
+    write(w, [1]);
+    assert.deepEqual(asked, ["a", "b"]);
+    assert.equal(requests, 2);
+  });
+
   it("refuses two targets with one name", () => {
     assert.throws(
       () =>

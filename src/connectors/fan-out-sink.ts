@@ -62,13 +62,17 @@ export class FanOutSink<T> implements Sink<T> {
     const writers: { name: string; writer: SinkWriter<T> }[] = [];
     try {
       for (const [i, target] of this.#targets.entries()) {
-        let own: SinkContext = { step: context.step };
+        // Each target sees the step and may ask for an early checkpoint, as the fan-out may.
+        const shared: SinkContext = context.requestCheckpoint
+          ? { step: context.step, requestCheckpoint: context.requestCheckpoint }
+          : { step: context.step };
+        let own: SinkContext = shared;
         if (restored) {
           const { checkpointId, progress } = restored;
           let mine: unknown;
           if (isFanOutProgress(progress)) mine = progress.fanOut[target.name];
           else if (i === 0) mine = progress;
-          own = { step: context.step, restored: { checkpointId, progress: mine } };
+          own = { ...shared, restored: { checkpointId, progress: mine } };
         }
         writers.push({ name: target.name, writer: await target.sink.open(own) });
       }

@@ -13,6 +13,16 @@ export interface SinkContext {
    * and `commit`) and discard anything written after it, which will be replayed.
    */
   readonly restored?: { readonly checkpointId: number; readonly progress: unknown };
+  /**
+   * Asks the job for a checkpoint soon, ahead of its interval: for a sink whose
+   * writes should become visible promptly (it publishes them in `commit`). The
+   * checkpoint starts between two batches, once none is in flight and the job's
+   * `checkpoint.minPauseMs` has passed since the last one ended; everything written
+   * before its barrier is covered. Cheap to call often: calls while a request is
+   * pending are merged. Given by the job; absent when a sink is opened by hand, and
+   * a wrapping sink must pass it on to the sinks it wraps.
+   */
+  readonly requestCheckpoint?: () => void;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * The configuration of notification delivery (`delivery:` next to `channels:`): the
- * outbox file, the dispatcher's concurrency, timeouts and retry policy.
+ * outbox file, the dispatcher's concurrency, timeouts and retry policy, and whether
+ * notifications ask for an early checkpoint.
  */
 import { z } from "zod";
 import { DEFAULT_RETRY_POLICY } from "./retry-policy.js";
@@ -20,6 +21,18 @@ const retrySchema = z
     path: ["maxDelayMs"],
   });
 
+/**
+ * `delivery.earlyCheckpoint`: the pipeline asks for a checkpoint as soon as it writes a
+ * notification of at least `minPriority`, so the dispatcher gets it without waiting
+ * for the checkpoint interval (see `OutboxSink`).
+ */
+const earlyCheckpointSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    minPriority: z.number().min(0).max(100).default(0),
+  })
+  .strict();
+
 /** `delivery:`. `outbox` is a file path, relative to the configuration file's folder. */
 export const deliveryConfigSchema = z
   .object({
@@ -34,6 +47,7 @@ export const deliveryConfigSchema = z
       .positive()
       .default(7 * 24 * 3_600_000),
     retry: retrySchema.default({ ...DEFAULT_RETRY_POLICY }),
+    earlyCheckpoint: earlyCheckpointSchema.default({ enabled: true, minPriority: 0 }),
   })
   .strict();
 

@@ -142,6 +142,56 @@ describe("OutboxSink", () => {
     }
   });
 
+  it("asks for an early checkpoint only when told to, for notifications of at least minPriority", async () => {
+    const outbox = new Outbox({ path: newFile() });
+    try {
+      let requests = 0;
+      const context = { step: "alarms", requestCheckpoint: () => requests++ };
+      const urgent = (id: string, priority: number) =>
+        sampleNotification({ id, channel: "sms", priority });
+      const writeOne = (w: Awaited<ReturnType<OutboxSink["open"]>>, n: Notification) =>
+        w.write({ values: [n], times: [0], channel: 0 });
+
+      const plain = await new OutboxSink({ outbox }).open(context);
+      writeOne(plain, urgent("a", 100));
+      assert.equal(requests, 0, "off by default");
+      await plain.close();
+
+      const critical = await new OutboxSink({ outbox, earlyCheckpoint: { minPriority: 90 } }).open(
+        context,
+      );
+      writeOne(critical, urgent("b", 75));
+      assert.equal(requests, 0);
+      writeOne(critical, urgent("c", 95));
+      assert.equal(requests, 1);
+      critical.write({
+        values: [urgent("d", 90), urgent("e", 99)],
+        times: [0, 0],
+        channel: 0,
+      });
+      assert.equal(requests, 2, "one request per batch");
+      await critical.close();
+
+      const any = await new OutboxSink({ outbox, earlyCheckpoint: {} }).open(context);
+      writeOne(any, urgent("f", 0));
+      assert.equal(requests, 3);
+      await any.close();
+      // Opened by hand (no job): nothing to ask, and writing still works.
+      const alone = await new OutboxSink({ outbox, earlyCheckpoint: {} }).open({ step: "alarms" });
+      writeOne(alone, urgent("g", 100));
+      await alone.close();
+    } finally {
+      outbox.close();
+    }
+  });
+
+  it("refuses a minPriority that is not a number", () => {
+    assert.throws(
+      () => new OutboxSink({ path: newFile(), earlyCheckpoint: { minPriority: Number.NaN } }),
+      /earlyCheckpoint\.minPriority must be a number, got NaN/,
+    );
+  });
+
   it("refuses malformed progress, naming the file", async () => {
     const file = newFile();
     await assert.rejects(

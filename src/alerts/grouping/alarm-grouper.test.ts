@@ -58,6 +58,44 @@ describe("grouping", () => {
     assert.equal(first.createdAt, s(30));
   });
 
+  test("an urgent route with groupWaitMs 0 notifies on arrival while the others wait", async () => {
+    const urgentConfig: AlarmsConfigInput = {
+      ...config,
+      channels: { ops: { type: "slack" }, pager: { type: "sms" } },
+      routes: [
+        {
+          name: "urgent",
+          match: { minPriority: 90 },
+          channels: ["pager"],
+          groupBy: ["alarmId"],
+          groupWaitMs: 0,
+        },
+        { name: "ops", channels: ["ops"] },
+      ],
+    };
+    const critical = (sensor: string, t: number) =>
+      at(
+        signal("z-score", sensor, s(t), "critical", {
+          labels: { facility: "plant-a", equipment: "OVEN-1", sensor },
+        }),
+      );
+    const out = await runAlarms(
+      [critical("T1", 0), on("T2", 5, "OVEN-1"), critical("T3", 8), watermark(s(99))],
+      urgentConfig,
+      1,
+    );
+    assert.deepEqual(briefN(out.notifications), [
+      ["firing", "pager", "T1", 0],
+      ["firing", "pager", "T3", 8],
+      ["firing", "ops", "T2", 35],
+    ]);
+    // Sent as the alarm arrived: the stream carries each at its own time, in arrival order.
+    assert.deepEqual(
+      out.notificationTimes.map((t) => (t - T0) / 1000),
+      [0, 8, 35],
+    );
+  });
+
   test("notification ids are deterministic and distinct", async () => {
     const items = [
       on("T1", 0, "OVEN-1"),

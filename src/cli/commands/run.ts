@@ -107,7 +107,14 @@ second signal exits at once.`,
           : {}),
       }),
     });
-    const job = dataflow.job({ checkpoint: { store, interval: config.checkpoint.intervalMs } });
+    const { intervalMs, minPauseMs } = config.checkpoint;
+    const job = dataflow.job({
+      checkpoint: {
+        store,
+        interval: intervalMs,
+        ...(minPauseMs === undefined ? {} : { minPauseMs }),
+      },
+    });
     delivery?.start();
     try {
       await runUntilSignal(job, {

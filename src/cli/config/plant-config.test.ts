@@ -39,3 +39,55 @@ describe("loadPlantConfig: pipeline ingest options", () => {
     );
   });
 });
+
+describe("loadPlantConfig: checkpoint timing", () => {
+  it("takes the minimum pause before an early checkpoint, and leaves it to the engine when absent", () => {
+    const given = loadPlantConfig(
+      write(`${BASE}checkpoint: { intervalMs: 5000, minPauseMs: 250 }\n`),
+    );
+    assert.deepEqual(given.checkpoint, { intervalMs: 5000, minPauseMs: 250 });
+    const absent = loadPlantConfig(write(BASE));
+    assert.equal(absent.checkpoint.minPauseMs, undefined);
+    assert.equal("minPauseMs" in absent.checkpoint, false);
+  });
+
+  for (const [value, expected] of [
+    ["-5", "expected number to be >=0"],
+    ['"fast"', "expected number"],
+  ] as const) {
+    it(`names the file, the field and the expectation for minPauseMs: ${value}`, () => {
+      const file = write(`${BASE}checkpoint: { minPauseMs: ${value} }\n`);
+      assert.throws(
+        () => loadPlantConfig(file),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          error.message.startsWith(`${file}: checkpoint.minPauseMs: `) &&
+          error.message.includes(expected) &&
+          error.message.includes(`(got ${value})`),
+      );
+    });
+  }
+
+  it("validates delivery.earlyCheckpoint under pipeline.alarms", () => {
+    const ok = loadPlantConfig(
+      write(
+        `${BASE}pipeline:\n  alarms:\n    delivery: { earlyCheckpoint: { minPriority: 90 } }\n`,
+      ),
+    );
+    const alarms = ok.pipeline.alarms as { delivery?: { earlyCheckpoint?: unknown } };
+    assert.deepEqual(alarms.delivery?.earlyCheckpoint, { enabled: true, minPriority: 90 });
+    const file = write(
+      `${BASE}pipeline:\n  alarms:\n    delivery: { earlyCheckpoint: { minPriority: 120 } }\n`,
+    );
+    assert.throws(
+      () => loadPlantConfig(file),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.message.startsWith(
+          `${file}: pipeline.alarms.delivery.earlyCheckpoint.minPriority: `,
+        ) &&
+        error.message.includes("expected number to be <=100") &&
+        error.message.includes("(got 120)"),
+    );
+  });
+});

@@ -38,6 +38,7 @@ const schema = z
         sqlite: z.string().min(1).optional(),
         postgres: z.string().min(1).optional(),
         intervalMs: positive.default(5000),
+        minPauseMs: nonNegative.finite().optional(),
       })
       .strict()
       .refine((c) => !(c.sqlite && c.postgres), {
@@ -87,6 +88,8 @@ export interface PlantConfigFile {
     readonly sqlite?: string;
     readonly postgres?: string;
     readonly intervalMs: number;
+    /** Least pause before an early checkpoint (`CheckpointOptions.minPauseMs`); absent: the engine's default. */
+    readonly minPauseMs?: number;
   };
   readonly pipeline: PlantConfig;
   /** Destinations besides files (the `sinks` section), secrets resolved. */
@@ -206,6 +209,7 @@ export function loadPlantConfig(file: string): PlantConfigFile {
       ...(c.checkpoint.sqlite ? { sqlite: resolve(c.checkpoint.sqlite) } : {}),
       ...(c.checkpoint.postgres ? { postgres: fromEnvironment(file, c.checkpoint.postgres) } : {}),
       intervalMs: c.checkpoint.intervalMs,
+      ...(c.checkpoint.minPauseMs === undefined ? {} : { minPauseMs: c.checkpoint.minPauseMs }),
     },
     pipeline,
     ...(c.sinks

@@ -6,7 +6,8 @@
  * meet — while a gate holds the pumps back: every operator hands over what changed
  * since the last checkpoint, sinks prepare their writes, the gate opens, and then,
  * while the dataflow goes on, the store commits everything in one transaction,
- * sinks publish, and sources acknowledge upstream.
+ * sinks publish, and sources acknowledge upstream. Checkpoints come every interval,
+ * and early when a step asks (`requestCheckpoint`, see checkpoint-requests.ts).
  */
 import {
   deltaRows,
@@ -29,10 +30,19 @@ import type { SourcePoll, SourceReader, SourceStatus } from "../source.js";
 import { type CompiledGraph, type CompiledSource, compileGraph } from "../stream/compile-graph.js";
 import type { RunOptions } from "../stream/dataflow.js";
 import type { SinkStep } from "../stream/stream.js";
+import { CheckpointRequests, DEFAULT_MIN_PAUSE_MS } from "./checkpoint-requests.js";
 import type { StepDelta, StepSnapshot } from "./operator.js";
 
 /** Keys captured per chunk after the barrier, between which the dataflow runs. */
 const CAPTURE_CHUNK = 2000;
+
+/**
+ * Longest the pumps run without letting the event loop turn, in ms. A source with input
+ * always ready resolves its polls at once, so without this the pumps would run on
+ * microtasks alone, and timers, I/O callbacks and a checkpoint's background work
+ * (capture, the store's commit) would wait until the input ran dry.
+ */
+const YIELD_AFTER_MS = 10;
 
 export type { JobSnapshot } from "../checkpoint/checkpoint-codec.js";
 
@@ -58,6 +68,11 @@ export interface CheckpointProgress {
   readonly lastKeys: number | null;
   /** Pauses of the most recent checkpoints (up to 100), oldest first, in ms. */
   readonly recentPausesMs: readonly number[];
+  /**
+   * Checkpoints that covered a request for an early one (`requestCheckpoint`); the
+   * others were due by the interval only. Always given by a job.
+   */
+  readonly requested?: number;
 }
 
 /** The progress of a whole job, like Spark's `lastProgress`. */
@@ -111,7 +126,12 @@ export class Job {
   #lastCheckpointStart = 0;
   #checkpointing: Promise<void> | null = null;
   #checkpointDue = false;
+  /** Set once the final checkpoint begins: no other may start. */
+  #closing = false;
+  readonly #requests: CheckpointRequests;
   #gate: Promise<void> | null = null;
+  /** When the pumps last let the event loop turn (`performance.now()`). */
+  #lastYield = 0;
   /** Sink flushes, prepares and commits, one after another: a writer never sees two at once. */
   #sinkChain: Promise<unknown> = Promise.resolve();
   #cp = {
@@ -142,6 +162,11 @@ export class Job {
     if (!(this.#checkpointInterval > 0)) {
       throw new RangeError(`checkpoint.interval must be > 0 ms, got ${this.#checkpointInterval}`);
     }
+    this.#requests = new CheckpointRequests(
+      options.checkpoint?.minPauseMs ?? DEFAULT_MIN_PAUSE_MS,
+      () => this.#clock.now(),
+      () => this.#startRequested(),
+    );
     this.#options = options;
   }
 
@@ -170,6 +195,8 @@ export class Job {
       if (this.#failure !== null) throw this.#failure;
       while (this.#checkpointing !== null) await this.#checkpointing;
       if (this.#failure !== null) throw this.#failure;
+      this.#closing = true;
+      this.#requests.close();
       await this.#checkpoint();
       this.#state = "finished";
     } catch (error) {
@@ -177,6 +204,8 @@ export class Job {
       throw error;
     } finally {
       if (ticker !== undefined) clearInterval(ticker);
+      this.#closing = true;
+      this.#requests.close();
       await this.#closeAll();
     }
   }
@@ -188,6 +217,18 @@ export class Job {
    */
   stop(): void {
     if (this.#state === "running") this.#state = "stopping";
+  }
+
+  /**
+   * Asks for a checkpoint soon, ahead of the interval (what sinks get as
+   * `SinkContext.requestCheckpoint`): it starts between two batches once no
+   * checkpoint is in flight and `checkpoint.minPauseMs` has passed since the last
+   * one ended. A checkpoint covers every request made before its barrier, and
+   * requests made while one is pending are merged. Does nothing unless the job is
+   * running.
+   */
+  requestCheckpoint(): void {
+    if (this.#state === "running" && !this.#closing) this.#requests.request();
   }
 
   /** A consistent snapshot of every step's state and every source's position. */
@@ -227,6 +268,7 @@ export class Job {
       })),
       checkpoints: {
         ...cp,
+        requested: this.#requests.served,
         recentPausesMs: [...cp.recentPausesMs],
         ageMs: cp.lastCompletedAt === null ? null : now - cp.lastCompletedAt,
       },
@@ -242,6 +284,7 @@ export class Job {
   }
 
   async #openAll(restore: JobSnapshot | undefined): Promise<void> {
+    const requestCheckpoint = () => this.requestCheckpoint();
     const restoredId = restore?.checkpointId;
     if (restoredId !== undefined) {
       this.#checkpointId = restoredId;
@@ -250,10 +293,11 @@ export class Job {
     for (const s of this.#graph.sinks) {
       const writer = await s.sink.open(
         restoredId === undefined
-          ? { step: s.name }
+          ? { step: s.name, requestCheckpoint }
           : {
               step: s.name,
               restored: { checkpointId: restoredId, progress: restore?.sinks?.get(s.name) },
+              requestCheckpoint,
             },
       );
       s.operator.writer = writer;
@@ -289,6 +333,10 @@ export class Job {
       // A checkpoint came due while another was committing: take it before reading on,
       // so no more than one interval of input separates two checkpoints.
       while (this.#checkpointDue && this.#checkpointing !== null) await this.#checkpointing;
+      if (performance.now() - this.#lastYield >= YIELD_AFTER_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        this.#lastYield = performance.now();
+      }
       let poll: SourcePoll<unknown>;
       try {
         poll = await s.reader.poll();
@@ -333,17 +381,28 @@ export class Job {
     if (this.#gate !== null) return;
     const now = this.#clock.now();
     for (const op of this.#graph.operators) op.tick(now);
-    if (this.#state === "running" && now - this.#lastCheckpointStart >= this.#checkpointInterval) {
-      this.#startCheckpoint();
-    }
+    if (this.#state !== "running" || this.#closing) return;
+    if (now - this.#lastCheckpointStart >= this.#checkpointInterval) this.#startCheckpoint();
+    else if (this.#requests.due() && this.#checkpointing === null) this.#startCheckpoint();
+  }
+
+  /**
+   * A requested checkpoint may start (the pause is over). While one is in flight
+   * nothing happens: its end tries again.
+   */
+  #startRequested(): void {
+    if (this.#state !== "running" || this.#closing || this.#checkpointing !== null) return;
+    if (this.#requests.due()) this.#startCheckpoint();
+    else this.#requests.retry();
   }
 
   /**
    * Starts a checkpoint now, or right after the one in flight (checkpoints never
-   * overlap). Runs between two pushes: from a tick, or from the microtask that
-   * ends the previous checkpoint.
+   * overlap). Runs between two pushes: from a tick, from the microtask that ends
+   * the previous checkpoint, or from the timer of a requested checkpoint.
    */
   #startCheckpoint(): void {
+    if (this.#closing) return;
     if (this.#checkpointing !== null) {
       this.#checkpointDue = true;
       return;
@@ -356,6 +415,7 @@ export class Job {
       })
       .finally(() => {
         this.#checkpointing = null;
+        this.#requests.ended();
         if (this.#checkpointDue && this.#state === "running") this.#startCheckpoint();
       });
   }
@@ -367,6 +427,7 @@ export class Job {
   async #checkpoint(): Promise<void> {
     const started = performance.now();
     this.#lastCheckpointStart = this.#clock.now();
+    this.#requests.taken();
     const store = this.#options.checkpoint?.store;
     const id = ++this.#checkpointId;
     let release!: () => void;

@@ -37,6 +37,13 @@ export interface RunOptions {
 export interface CheckpointOptions {
   readonly store?: CheckpointStore;
   readonly interval?: number;
+  /**
+   * Least time from the end of a checkpoint to the start of an early one (asked
+   * for with `SinkContext.requestCheckpoint` or `Job.requestCheckpoint`), in ms.
+   * Periodic checkpoints keep their interval. Default 100; 0 lets requested
+   * checkpoints follow each other back to back.
+   */
+  readonly minPauseMs?: number;
 }
 
 /** A named set of branches, each ending in a sink. Immutable; can be run many times. */
