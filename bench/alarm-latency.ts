@@ -44,6 +44,7 @@ import type { Sink } from "../src/engine/index.js";
 import { plantPipeline } from "../src/iot/plant-pipeline.js";
 import { plantCatalog } from "./plant-fixture.js";
 import { realtimeReadings } from "./realtime-source.js";
+import { tapSink } from "./tap-sink.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -83,36 +84,20 @@ let notifications = 0;
 
 /** Notes, as they are written, the notifications announcing a spiked reading's alarm. */
 function timedNotifications(inner: Sink<Notification>): Sink<Notification> {
-  return {
-    description: inner.description,
-    async open(context) {
-      const writer = await inner.open(context);
-      return {
-        write(batch) {
-          const now = Date.now();
-          notifications += batch.values.length;
-          for (const n of batch.values) {
-            if (n.event !== "firing") continue;
-            for (const a of n.alarms) {
-              if (a.type !== "z-score") continue;
-              const key = `${a.source.id}@${a.activeSince}`;
-              if (spiked.delete(key))
-                spikes.set(key, { at: a.activeSince, written: now, attempted: null });
-              if (spikes.has(key)) spikeOf.set(n.id, key);
-            }
-          }
-          writer.write(batch);
-        },
-        get needsFlush() {
-          return writer.needsFlush ?? false;
-        },
-        flush: () => writer.flush(),
-        prepareCommit: (id) => writer.prepareCommit?.(id) ?? writer.flush(),
-        commit: (id, progress) => writer.commit?.(id, progress) ?? Promise.resolve(),
-        close: () => writer.close(),
-      };
-    },
-  };
+  return tapSink(inner, (batch) => {
+    const now = Date.now();
+    notifications += batch.values.length;
+    for (const n of batch.values) {
+      if (n.event !== "firing") continue;
+      for (const a of n.alarms) {
+        if (a.type !== "z-score") continue;
+        const key = `${a.source.id}@${a.activeSince}`;
+        if (spiked.delete(key))
+          spikes.set(key, { at: a.activeSince, written: now, attempted: null });
+        if (spikes.has(key)) spikeOf.set(n.id, key);
+      }
+    }
+  });
 }
 
 /** A channel that answers at once and notes each spike's first attempt. */

@@ -21,6 +21,7 @@ import { plantPipeline } from "../src/iot/plant-pipeline.js";
 import type { Anomaly } from "../src/iot/reading/index.js";
 import { plantCatalog } from "./plant-fixture.js";
 import { realtimeReadings } from "./realtime-source.js";
+import { tapSink } from "./tap-sink.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -50,30 +51,14 @@ const { spiked } = generator;
 const latencies: number[] = [];
 /** The JSONL anomalies sink, timing each spiked reading's anomaly as it is written. */
 function timedAnomalies(inner: Sink<Anomaly>): Sink<Anomaly> {
-  return {
-    description: inner.description,
-    async open(context) {
-      const writer = await inner.open(context);
-      return {
-        write(batch) {
-          const now = Date.now();
-          for (const a of batch.values) {
-            if (a.detector === "z-score" && spiked.delete(`${a.sensor_id}@${a.event_time_ms}`)) {
-              latencies.push(now - a.event_time_ms);
-            }
-          }
-          writer.write(batch);
-        },
-        get needsFlush() {
-          return writer.needsFlush ?? false;
-        },
-        flush: () => writer.flush(),
-        prepareCommit: (id) => writer.prepareCommit?.(id) ?? writer.flush(),
-        commit: (id, progress) => writer.commit?.(id, progress) ?? Promise.resolve(),
-        close: () => writer.close(),
-      };
-    },
-  };
+  return tapSink(inner, (batch) => {
+    const now = Date.now();
+    for (const a of batch.values) {
+      if (a.detector === "z-score" && spiked.delete(`${a.sensor_id}@${a.event_time_ms}`)) {
+        latencies.push(now - a.event_time_ms);
+      }
+    }
+  });
 }
 
 const work = mkdtempSync(path.join(os.tmpdir(), "millstream-realtime-bench-"));

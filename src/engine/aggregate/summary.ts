@@ -5,6 +5,7 @@
  */
 import type { Aggregator, NumberField } from "./aggregator.js";
 import { addCompensated, compensatedValue, mergeCompensated } from "./compensated-sum.js";
+import { addMoment, mergeMoments } from "./moments.js";
 import {
   malformedSnapshot,
   readCount,
@@ -61,35 +62,19 @@ export function summary<In>(field: NumberField<In>): Aggregator<In, SummaryAcc, 
     add(acc, record) {
       const value = field(record);
       if (!Number.isFinite(value)) return acc;
-      const n = acc.n + 1;
-      acc.n = n;
+      addMoment(acc, value); // counts it in `n`
       addCompensated(acc, value);
       // `+ 0` turns -0 into 0, which JSON (and so a snapshot) cannot tell apart.
       if (value < acc.min) acc.min = value + 0;
       if (value > acc.max) acc.max = value + 0;
-      const delta = value - acc.mean;
-      const mean = acc.mean + delta / n;
-      acc.mean = mean;
-      acc.m2 += delta * (value - mean);
       return acc;
     },
     merge(into, from) {
-      const nb = from.n;
-      if (nb === 0) return into;
-      const na = into.n;
+      if (from.n === 0) return into;
       mergeCompensated(into, from);
       if (from.min < into.min) into.min = from.min;
       if (from.max > into.max) into.max = from.max;
-      const n = na + nb;
-      into.n = n;
-      if (na === 0) {
-        into.mean = from.mean;
-        into.m2 = from.m2;
-      } else {
-        const delta = from.mean - into.mean;
-        into.mean += (delta * nb) / n;
-        into.m2 += from.m2 + ((delta * delta * na) / n) * nb;
-      }
+      mergeMoments(into, from); // adds to `n`
       return into;
     },
     result(acc) {

@@ -6,6 +6,7 @@
  * textbook `Σx² − (Σx)²/n` cancels catastrophically.
  */
 import type { Aggregator, NumberField } from "./aggregator.js";
+import { addMoment, mergeMoments } from "./moments.js";
 import { malformedSnapshot, readCount, readNumber, readObject } from "./read-snapshot.js";
 
 /**
@@ -50,31 +51,11 @@ function moments<In>(
     create: () => ({ n: 0, mean: 0, m2: 0 }),
     add(acc, record) {
       const value = field(record);
-      if (Number.isFinite(value)) {
-        const n = acc.n + 1;
-        const delta = value - acc.mean;
-        const mean = acc.mean + delta / n;
-        acc.n = n;
-        acc.mean = mean;
-        acc.m2 += delta * (value - mean);
-      }
+      if (Number.isFinite(value)) addMoment(acc, value);
       return acc;
     },
     merge(into, from) {
-      const nb = from.n;
-      if (nb === 0) return into;
-      const na = into.n;
-      if (na === 0) {
-        into.n = nb;
-        into.mean = from.mean;
-        into.m2 = from.m2;
-        return into;
-      }
-      const n = na + nb;
-      const delta = from.mean - into.mean;
-      into.n = n;
-      into.mean += (delta * nb) / n;
-      into.m2 += from.m2 + ((delta * delta * na) / n) * nb;
+      mergeMoments(into, from);
       return into;
     },
     result(acc) {

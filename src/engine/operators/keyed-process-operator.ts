@@ -15,17 +15,15 @@ import type {
 import type { StateDescriptor } from "../state/state-descriptor.js";
 import { TimerQueue } from "../time/timer-queue.js";
 
+/** One entry of a map state, with its write time (each entry has its own TTL). */
 interface ValueSlot {
   value: unknown;
   written: number;
 }
 
-/** A value state's value itself, or a map state's entries. */
-type Slot = unknown;
-
 interface ProcessEntry extends KeyEntry {
   /** By descriptor index: a value state's value (`undefined`: unset), a map state's map. */
-  slots: (Slot | undefined)[];
+  slots: unknown[];
   /** By descriptor index: the write time of a value state's value (read by TTL and snapshots). */
   written: number[];
   /**

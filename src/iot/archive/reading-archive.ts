@@ -4,20 +4,7 @@
  * by DuckDB, Spark or pandas.
  */
 import { type ColumnSpec, ParquetArchiveSink } from "../../connectors/parquet/index.js";
-import type { EnrichedReading } from "../reading/index.js";
-
-const MEASURES = [
-  "temperature_celsius",
-  "humidity",
-  "acceleration_x",
-  "acceleration_y",
-  "acceleration_z",
-  "pressure_psi",
-  "flow_rate",
-  "voltage",
-  "current",
-  "power_watts",
-] as const;
+import { type EnrichedReading, MEASURE_FIELDS } from "../reading/index.js";
 
 /** The archive's columns, in file order. */
 export const READING_ARCHIVE_COLUMNS: readonly ColumnSpec[] = [
@@ -33,7 +20,7 @@ export const READING_ARCHIVE_COLUMNS: readonly ColumnSpec[] = [
   { name: "shift", type: "VARCHAR" },
   { name: "hour_of_day", type: "INTEGER" },
   { name: "unit", type: "VARCHAR" },
-  ...MEASURES.map((name): ColumnSpec => ({ name, type: "DOUBLE" })),
+  ...MEASURE_FIELDS.map((name): ColumnSpec => ({ name, type: "DOUBLE" })),
 ];
 
 function row(r: EnrichedReading): unknown[] {
@@ -51,7 +38,7 @@ function row(r: EnrichedReading): unknown[] {
     r.hour_of_day,
     r.unit ?? null,
   ];
-  for (const m of MEASURES) values.push(r[m] ?? null);
+  for (const m of MEASURE_FIELDS) values.push(r[m] ?? null);
   return values;
 }
 

@@ -16,7 +16,7 @@ import type {
   FacilityMetricsRecord,
   ProductionEfficiencyRecord,
 } from "../dashboards/index.js";
-import type { Anomaly, EnrichedReading } from "../reading/index.js";
+import { type Anomaly, type EnrichedReading, MEASURE_FIELDS } from "../reading/index.js";
 import type { PlantOutputName, PlantOutputRecords } from "./output-names.js";
 
 /** Sinks of some plant outputs, by output name. */
@@ -65,19 +65,6 @@ const EQUIPMENT_STATE_COLUMNS = [
   "runtime_hours",
   "worst_anomaly",
 ];
-
-const MEASURES = [
-  "temperature_celsius",
-  "humidity",
-  "acceleration_x",
-  "acceleration_y",
-  "acceleration_z",
-  "pressure_psi",
-  "flow_rate",
-  "voltage",
-  "current",
-  "power_watts",
-] as const;
 
 /** The id of a reading row: sensor and event time, so a reading delivered twice is one row. */
 export function readingId(r: { readonly sensor_id: string; readonly timestamp: number }): string {
@@ -196,7 +183,7 @@ export const PLANT_TABLES = {
       "production_line",
       "shift",
       "unit",
-      ...MEASURES,
+      ...MEASURE_FIELDS,
     ],
     key: ["id", "timestamp"],
     row: (r: EnrichedReading) => {
@@ -213,7 +200,7 @@ export const PLANT_TABLES = {
         shift: r.shift,
         unit: r.unit ?? null,
       };
-      for (const m of MEASURES) row[m] = r[m] ?? null;
+      for (const m of MEASURE_FIELDS) row[m] = r[m] ?? null;
       return row;
     },
     time: (r: EnrichedReading) => r.timestamp,

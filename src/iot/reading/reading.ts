@@ -8,6 +8,20 @@
 export const SENSOR_TYPES = ["temperature", "vibration", "pressure", "power", "generic"] as const;
 export type SensorType = (typeof SENSOR_TYPES)[number];
 
+/** The optional measure fields of a reading, in wire order (the primary value is derived from them). */
+export const MEASURE_FIELDS = [
+  "temperature_celsius",
+  "humidity",
+  "acceleration_x",
+  "acceleration_y",
+  "acceleration_z",
+  "pressure_psi",
+  "flow_rate",
+  "voltage",
+  "current",
+  "power_watts",
+] as const;
+
 /** Equipment criticality, from `equipment.json`. */
 export type Criticality = "low" | "medium" | "high" | "critical";
 
