@@ -3,12 +3,13 @@
  * 50,000 keys in each of two steps (100,000 rows) of window-like state JSON of 300 to
  * 600 bytes. For each store: a full first checkpoint, incremental checkpoints that
  * rewrite a tenth of the keys, and `latest()` (the restore on start), with the
- * longest time the event loop was blocked during commits and the storage size: right
+ * longest time the event loop was blocked during commits, the share of a full
+ * commit the event loop was busy, and the storage size: right
  * after the full checkpoint (SQLite: database file plus WAL), and at the end (SQLite:
  * the file after `close`, WAL folded in; PostgreSQL: tables and indexes, before
  * autovacuum reclaims deleted versions).
  *
- * Run: `node --import tsx src/connectors/checkpoint/measure-checkpoint-stores.ts
+ * Run: `node --import tsx bench/checkpoint-stores.ts
  * [--keys 50000] [--incremental 10] [--changed 0.1] [--only sqlite|postgres]`. The
  * PostgreSQL part uses `MILLSTREAM_TEST_POSTGRES_URL` (default: the loopback server)
  * in a throw-away schema. Prints a markdown table; figures are not asserted anywhere.
@@ -99,6 +100,8 @@ interface Result {
   store: string;
   fullCommit: number;
   fullBlocked: number;
+  /** Share of the full commit's wall time the event loop was busy (`eventLoopUtilization`). */
+  fullBusy: number;
   incrementalCommit: number;
   incrementalBlocked: number;
   restore: number;
@@ -118,11 +121,13 @@ async function measure(
     // The histogram only sees a block once its timer has run.
     await sleep(5);
     const started = performance.now();
+    const before = performance.eventLoopUtilization();
     await work();
+    const busy = performance.eventLoopUtilization(before).utilization;
     const elapsed = performance.now() - started;
     await sleep(5);
     histogram.disable();
-    return { elapsed, blocked: histogram.max / 1e6 };
+    return { elapsed, blocked: histogram.max / 1e6, busy };
   };
   const full = rowsFor(0, 1);
   const first = await timed(() => store.commit(data(1, full)));
@@ -148,6 +153,7 @@ async function measure(
     store: name,
     fullCommit: first.elapsed,
     fullBlocked: first.blocked,
+    fullBusy: first.busy,
     incrementalCommit: median(commits),
     incrementalBlocked: Math.max(...blocked),
     restore: median(restores),
@@ -164,20 +170,23 @@ prepareCheckpoint(data(1, fullRows));
 const prepareMs = performance.now() - started;
 
 if (values.only === undefined || values.only === "sqlite") {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "millstream-measure-"));
-  const file = path.join(dir, "checkpoints.db");
-  const store = new SqliteCheckpointStore({ path: file });
-  const size = async () => {
-    let total = 0;
-    for (const suffix of ["", "-wal"]) {
-      try {
-        total += statSync(file + suffix).size;
-      } catch {}
-    }
-    return total;
-  };
-  results.push(await measure("SQLite", store, size));
-  rmSync(dir, { recursive: true, force: true });
+  // The default commits on a worker thread; `thread: false` on the event loop.
+  for (const thread of [true, false]) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "millstream-measure-"));
+    const file = path.join(dir, "checkpoints.db");
+    const store = new SqliteCheckpointStore({ path: file, thread });
+    const size = async () => {
+      let total = 0;
+      for (const suffix of ["", "-wal"]) {
+        try {
+          total += statSync(file + suffix).size;
+        } catch {}
+      }
+      return total;
+    };
+    results.push(await measure(thread ? "SQLite" : "SQLite (thread: false)", store, size));
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 if (values.only === undefined || values.only === "postgres") {
@@ -213,11 +222,11 @@ console.log(
 );
 console.log("");
 console.log(
-  "| Store | Full commit | Loop blocked (full) | Incremental commit | Loop blocked (incr.) | Restore (latest) | Size after full | Size after incrementals |",
+  "| Store | Full commit | Loop blocked (full) | Loop busy (full) | Incremental commit | Loop blocked (incr.) | Restore (latest) | Size after full | Size after incrementals |",
 );
-console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
+console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 for (const r of results) {
   console.log(
-    `| ${r.store} | ${ms(r.fullCommit)} | ${ms(r.fullBlocked)} | ${ms(r.incrementalCommit)} | ${ms(r.incrementalBlocked)} | ${ms(r.restore)} | ${mb(r.sizeAfterFull)} | ${mb(r.sizeAfterIncremental)} |`,
+    `| ${r.store} | ${ms(r.fullCommit)} | ${ms(r.fullBlocked)} | ${(r.fullBusy * 100).toFixed(0)} % | ${ms(r.incrementalCommit)} | ${ms(r.incrementalBlocked)} | ${ms(r.restore)} | ${mb(r.sizeAfterFull)} | ${mb(r.sizeAfterIncremental)} |`,
   );
 }

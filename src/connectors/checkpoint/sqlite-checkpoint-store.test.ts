@@ -48,42 +48,82 @@ function withConnection<T>(file: string, work: (db: Database.Database) => T): T 
   }
 }
 
-describeCheckpointStore("SqliteCheckpointStore", async ({ onWarning }) => {
-  const file = newFile();
-  const open = () => new SqliteCheckpointStore({ path: file, onWarning });
-  return {
-    store: open(),
-    reopen: async () => open(),
-    corrupt: async (job, id) => {
-      withConnection(file, (db) => {
-        const changed = db
-          .prepare(
-            `UPDATE checkpoint_state SET state = state || ' ' WHERE rowid = (
+/** The contract suite, committing on the worker thread (default) or on the event loop. */
+for (const thread of [true, false]) {
+  describeCheckpointStore(`SqliteCheckpointStore (thread: ${thread})`, async ({ onWarning }) => {
+    const file = newFile();
+    const open = () => new SqliteCheckpointStore({ path: file, onWarning, thread });
+    return {
+      store: open(),
+      reopen: async () => open(),
+      corrupt: async (job, id) => {
+        withConnection(file, (db) => {
+          const changed = db
+            .prepare(
+              `UPDATE checkpoint_state SET state = state || ' ' WHERE rowid = (
                SELECT rowid FROM checkpoint_state
                WHERE job = ? AND checkpoint_id = ? AND state IS NOT NULL LIMIT 1)`,
-          )
-          .run(job, id).changes;
-        if (changed === 0) {
-          db.prepare(
-            "UPDATE checkpoints SET created_at = created_at + 1 WHERE job = ? AND id = ?",
-          ).run(job, id);
-        }
-      });
-    },
-    failOnKey: async (key) => {
-      withConnection(file, (db) =>
-        db.exec(
-          `CREATE TRIGGER fail_on_key BEFORE INSERT ON checkpoint_state
+            )
+            .run(job, id).changes;
+          if (changed === 0) {
+            db.prepare(
+              "UPDATE checkpoints SET created_at = created_at + 1 WHERE job = ? AND id = ?",
+            ).run(job, id);
+          }
+        });
+      },
+      failOnKey: async (key) => {
+        withConnection(file, (db) =>
+          db.exec(
+            `CREATE TRIGGER fail_on_key BEFORE INSERT ON checkpoint_state
            WHEN NEW.key = '${key.replaceAll("'", "''")}'
            BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
-        ),
-      );
-    },
-    dispose: async () => rmSync(path.dirname(path.dirname(file)), { recursive: true, force: true }),
-  };
-});
+          ),
+        );
+      },
+      dispose: async () =>
+        rmSync(path.dirname(path.dirname(file)), { recursive: true, force: true }),
+    };
+  });
+}
 
 describe("SqliteCheckpointStore", () => {
+  it("a commit on the thread keeps the event loop mostly idle; one on the event loop keeps it busy", async (t) => {
+    /** Share of the commit's wall time the event loop was busy, for two commits of 40,000 keys. */
+    const busyShare = async (thread: boolean): Promise<number> => {
+      const store = new SqliteCheckpointStore({ path: newFile(), thread });
+      await store.commit(checkpointData("j", 1, bigRows(40_000, 1)));
+      const data = checkpointData("j", 2, bigRows(40_000, 2));
+      const before = performance.eventLoopUtilization();
+      await store.commit(data);
+      const share = performance.eventLoopUtilization(before).utilization;
+      await store.close();
+      return share;
+    };
+    const onThread = await busyShare(true);
+    const here = await busyShare(false);
+    t.diagnostic(
+      `event loop busy: ${onThread.toFixed(2)} (thread), ${here.toFixed(2)} (event loop)`,
+    );
+    assert.ok(here > 0.5, `committing on the event loop kept it busy only ${here.toFixed(2)}`);
+    assert.ok(
+      onThread < here / 2,
+      `the threaded commit kept the event loop busy ${onThread.toFixed(2)} of the time (on the event loop: ${here.toFixed(2)})`,
+    );
+  });
+
+  it("a value that cannot reach the thread is refused as InvalidCheckpointError, and the next commit works", async () => {
+    const store = new SqliteCheckpointStore({ path: newFile() });
+    const bad = { ...stateRow("avg", 0, "a", 1), state: (() => "x") as unknown as string };
+    await assert.rejects(
+      store.commit(checkpointData("j", 1, [stateRow("avg", 0, "b", 2), bad])),
+      InvalidCheckpointError,
+    );
+    await store.commit(checkpointData("j", 1, [stateRow("avg", 0, "b", 2)]));
+    assert.equal((await store.latest("j"))?.rows.length, 1);
+    await store.close();
+  });
+
   it("creates the file and its folders, in WAL mode, with the current schema version", async () => {
     const file = newFile();
     const store = new SqliteCheckpointStore({ path: file });

@@ -1,17 +1,10 @@
 /**
  * The embedded checkpoint store: one SQLite file (better-sqlite3) in WAL mode with
  * `synchronous=FULL`, so a committed checkpoint survives a crash of the process or
- * of the machine.
- *
- * Keyed state is kept as versioned rows: a row per (job, step, partition, key) and
- * checkpoint that wrote it, `state` NULL for a tombstone. Checkpoint C's full state is,
- * for each key, its row with the highest checkpoint id <= C, tombstones left out. Each
- * commit is one transaction that checks the id, writes the delta rows and the
- * checkpoint's metadata with its checksum, and drops the versions that neither the new
- * checkpoint nor the one before it needs, so those two stay restorable.
+ * of the machine. The tables and the commit are in sqlite-checkpoint-db.ts; commits
+ * run on a worker thread (sqlite-checkpoint-worker.ts) unless `thread: false`.
  */
 import { mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { Worker } from "node:worker_threads";
@@ -19,23 +12,23 @@ import Database from "better-sqlite3";
 import type {
   CheckpointData,
   CheckpointStore,
-  StateRow,
   StoredCheckpoint,
 } from "../../engine/checkpoint/checkpoint-store.js";
+import { checkpointName, prepareCheckpoint } from "./checkpoint-checksum.js";
+import { newestIntact } from "./checkpoint-verification.js";
 import {
-  ChecksumBuilder,
-  checkpointName,
-  type PreparedCheckpoint,
-  prepareCheckpoint,
-} from "./checkpoint-checksum.js";
-import {
-  type CheckpointRecord,
-  encodeMetadata,
-  type LoadedState,
-  newestIntact,
-  verifyCheckpoint,
-} from "./checkpoint-verification.js";
-import { CheckpointSchemaError, CheckpointSequenceError, CheckpointStoreError } from "./errors.js";
+  CheckpointSchemaError,
+  CheckpointSequenceError,
+  CheckpointStoreError,
+  InvalidCheckpointError,
+} from "./errors.js";
+import { ROWS_PER_SLICE, SqliteCheckpointDb } from "./sqlite-checkpoint-db.js";
+import type {
+  WorkerError,
+  WorkerReply,
+  WorkerRequest,
+  WorkerSetup,
+} from "./sqlite-checkpoint-worker.js";
 
 /** Options of {@link SqliteCheckpointStore}. */
 export interface SqliteCheckpointStoreOptions {
@@ -48,6 +41,12 @@ export interface SqliteCheckpointStoreOptions {
   readonly onWarning?: (message: string) => void;
   /** How long a commit waits for another process's write lock, in ms (default 5000). */
   readonly busyTimeoutMs?: number;
+  /**
+   * Commit on a worker thread with its own connection (default `true`): the event loop
+   * only hands the rows over, in slices. `false` commits on the event loop's
+   * connection, in slices between which the event loop runs.
+   */
+  readonly thread?: boolean;
 }
 
 /**
@@ -84,46 +83,22 @@ const MIGRATIONS: readonly string[] = [
      WHERE state IS NULL;`,
 ];
 
-/** Rows written between two turns of the event loop during a commit. */
-const ROWS_PER_SLICE = 2000;
-
 /**
- * The WAL checkpointer, a worker thread with its own connection: copying the WAL into
- * the database file (and its fsync) takes tens of milliseconds after a large commit,
- * which would otherwise block the event loop inside `COMMIT`. A PASSIVE checkpoint
- * never blocks the store's writes.
+ * Starts the commit worker. Under tsx (tests, benches) the worker's entry is a `.ts`
+ * file, which a worker can only load once tsx is registered in it. Only dynamic
+ * imports: the code runs as a script or, under `--input-type=module`, as a module.
  */
-const WAL_CHECKPOINTER = `
-const { parentPort, workerData } = require("node:worker_threads");
-const Database = require(workerData.driver);
-const db = new Database(workerData.path, { timeout: workerData.timeout });
-db.pragma("synchronous = FULL");
-db.pragma("journal_size_limit = 67108864");
-parentPort.on("message", (message) => {
-  if (message === "close") {
-    db.close();
-    parentPort.close();
-    return;
-  }
-  try {
-    db.pragma("wal_checkpoint(PASSIVE)");
-  } catch {
-    // Busy or failing: the next commit asks again, and the WAL stays valid meanwhile.
-  }
-  parentPort.postMessage("done");
-});
+const WORKER_BOOT = `
+import("node:worker_threads").then(({ workerData }) =>
+  (workerData.tsx ? import(workerData.tsx).then((tsx) => tsx.register()) : Promise.resolve())
+    .then(() => import(workerData.entry)));
 `;
 
-type Row = [step: string, partition: number, key: string, state: string | null, version: number];
-
-interface RecordRow {
-  id: number;
-  created_at: number;
-  shared: string;
-  positions: string;
-  sinks: string;
-  row_count: number;
-  checksum: string;
+interface CommitThread {
+  readonly worker: Worker;
+  /** The commit waiting for its `done`, by sequence number. */
+  readonly waiting: Map<number, { resolve: () => void; reject: (error: Error) => void }>;
+  seq: number;
 }
 
 /**
@@ -133,18 +108,20 @@ interface RecordRow {
  *
  * Opening creates the file and its tables, or migrates an older schema; it throws
  * `CheckpointSchemaError` for a file of a newer schema and `CheckpointStoreError` when
- * the file cannot be opened. A commit writes its rows in slices and lets the event loop
- * run between them, so a large commit does not stall the dataflow; calls on one store
- * run one at a time, in order.
+ * the file cannot be opened. Commits run on a worker thread with a connection of its
+ * own (validating, sorting, hashing, writing and compacting there), and the event loop
+ * only passes the rows over in slices; if the thread cannot start, or with
+ * `thread: false`, commits run on the event loop in slices between which it runs other
+ * work. Calls on one store run one at a time, in order.
  */
 export class SqliteCheckpointStore implements CheckpointStore {
   readonly description: string;
   /** The database file, absolute. */
   readonly path: string;
   readonly #db: Database.Database;
+  readonly #tables: SqliteCheckpointDb;
   readonly #warn: (message: string) => void;
-  readonly #sql: ReturnType<typeof prepareStatements>;
-  #checkpointer: { worker: Worker; busy: boolean; again: boolean } | null = null;
+  #thread: CommitThread | null = null;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
@@ -152,9 +129,10 @@ export class SqliteCheckpointStore implements CheckpointStore {
     this.path = path.resolve(options.path);
     this.description = `sqlite:${this.path}`;
     this.#warn = options.onWarning ?? ((message) => console.warn(message));
+    const timeout = options.busyTimeoutMs ?? 5000;
     try {
       mkdirSync(path.dirname(this.path), { recursive: true });
-      this.#db = new Database(this.path, { timeout: options.busyTimeoutMs ?? 5000 });
+      this.#db = new Database(this.path, { timeout });
     } catch (error) {
       throw new CheckpointStoreError(
         `${this.description}: cannot open the checkpoint database: ${(error as Error).message}`,
@@ -167,8 +145,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
       this.#db.pragma("synchronous = FULL");
       this.#db.pragma("journal_size_limit = 67108864");
       this.#migrate();
-      this.#sql = prepareStatements(this.#db);
-      this.#startCheckpointer(options.busyTimeoutMs ?? 5000);
+      this.#tables = new SqliteCheckpointDb(this.#db, this.description, this.#warn);
     } catch (error) {
       this.#db.close();
       if (error instanceof CheckpointStoreError) throw error;
@@ -177,6 +154,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
         { cause: error },
       );
     }
+    if (options.thread !== false) this.#thread = this.#startThread(timeout);
   }
 
   /**
@@ -188,45 +166,11 @@ export class SqliteCheckpointStore implements CheckpointStore {
    * after `latest` fell back past them), they are replaced, with a warning.
    */
   async commit(data: CheckpointData): Promise<void> {
-    const checkpoint = prepareCheckpoint(data);
-    await this.#exclusive(async () => {
-      const db = this.#db;
-      const name = checkpointName(checkpoint.job, checkpoint.id);
-      try {
-        db.exec("BEGIN IMMEDIATE");
-      } catch (error) {
-        throw this.#failure(`cannot start the transaction of ${name}`, error);
-      }
-      try {
-        this.#checkSequence(checkpoint);
-        const { job, id, rows } = checkpoint;
-        const insert = this.#sql.insertRow;
-        const checksum = new ChecksumBuilder(job, id, checkpoint.createdAt);
-        for (let i = 0; i < rows.length; i++) {
-          const row = rows[i]!;
-          insert.run(job, row.step, row.partition, row.key, id, row.state);
-          checksum.addRow(row);
-          if ((i + 1) % ROWS_PER_SLICE === 0 && i + 1 < rows.length) await nextTurn();
-        }
-        const meta = encodeMetadata(checkpoint);
-        this.#sql.insertCheckpoint.run(
-          job,
-          id,
-          checkpoint.createdAt,
-          meta.shared,
-          meta.positions,
-          meta.sinks,
-          rows.length,
-          checksum.finish(checkpoint.shared, checkpoint.positions, checkpoint.sinks),
-        );
-        if (id > 1) await this.#compact(job, id - 1);
-        db.exec("COMMIT");
-      } catch (error) {
-        if (db.inTransaction) db.exec("ROLLBACK");
-        if (error instanceof CheckpointStoreError) throw error;
-        throw this.#failure(`cannot commit ${name}`, error);
-      }
-      this.#checkpointWal();
+    // The caller may reuse its arrays once this returns: keep the rows as they are now.
+    const snapshot: CheckpointData = { ...data, rows: data.rows.slice() };
+    await this.#exclusive(() => {
+      const thread = this.#thread;
+      return thread ? this.#commitOnThread(thread, snapshot) : this.#commitHere(snapshot);
     });
   }
 
@@ -241,19 +185,18 @@ export class SqliteCheckpointStore implements CheckpointStore {
       try {
         db.exec("BEGIN");
         try {
-          const records = (this.#sql.selectRecords.all(job) as RecordRow[]).map(toRecord);
           return await newestIntact(
             this.description,
             job,
-            records,
-            (record) => this.#load(job, record.id),
+            this.#tables.records(job),
+            (record) => this.#tables.load(job, record.id),
             this.#warn,
           );
         } finally {
           db.exec("COMMIT");
         }
       } catch (error) {
-        throw this.#failure(
+        throw this.#tables.failure(
           `cannot read the latest checkpoint of job ${JSON.stringify(job)}`,
           error,
         );
@@ -267,84 +210,125 @@ export class SqliteCheckpointStore implements CheckpointStore {
     const last = this.#queue;
     this.#closed = true;
     await last;
-    const checkpointer = this.#checkpointer;
-    this.#checkpointer = null;
-    if (checkpointer) {
-      const exited = new Promise((resolve) => checkpointer.worker.once("exit", resolve));
-      checkpointer.worker.ref();
-      checkpointer.worker.postMessage("close");
+    const thread = this.#thread;
+    this.#thread = null;
+    if (thread) {
+      const exited = new Promise((resolve) => thread.worker.once("exit", resolve));
+      thread.worker.ref();
+      thread.worker.postMessage({ op: "close" } satisfies WorkerRequest);
       await exited;
     }
     this.#db.close();
   }
 
+  /** Commits on the event loop's connection, letting it run between slices. */
+  async #commitHere(data: CheckpointData): Promise<void> {
+    const steps = this.#tables.commit(prepareCheckpoint(data));
+    while (!steps.next().done) await nextTurn();
+  }
+
   /**
-   * Starts the WAL checkpointer and turns SQLite's own checkpoints (run inside
-   * `COMMIT`) off; if the worker cannot run, they stay on.
+   * Hands `data` to the commit thread: the metadata, then the rows in slices (a turn of
+   * the event loop between two), then waits for the thread's answer.
    */
-  #startCheckpointer(timeout: number): void {
+  async #commitOnThread(thread: CommitThread, data: CheckpointData): Promise<void> {
+    const seq = ++thread.seq;
+    const done = new Promise<void>((resolve, reject) => {
+      thread.waiting.set(seq, { resolve, reject });
+    });
+    const { job, id, createdAt, rows } = data;
+    thread.worker.ref();
+    try {
+      try {
+        thread.worker.postMessage({
+          op: "begin",
+          seq,
+          job,
+          id,
+          createdAt,
+          shared: data.shared as unknown[],
+          positions: data.positions as unknown[],
+          sinks: data.sinks as unknown[],
+        } satisfies WorkerRequest);
+        for (let from = 0; from < rows.length; from += ROWS_PER_SLICE) {
+          const to = Math.min(rows.length, from + ROWS_PER_SLICE);
+          const flat: unknown[] = new Array((to - from) * 4);
+          for (let i = from, k = 0; i < to; i++, k += 4) {
+            const row = rows[i]!;
+            flat[k] = row.step;
+            flat[k + 1] = row.partition;
+            flat[k + 2] = row.key;
+            flat[k + 3] = row.state;
+          }
+          thread.worker.postMessage({ op: "rows", rows: flat } satisfies WorkerRequest);
+          if (to < rows.length) await nextTurn();
+        }
+      } catch (error) {
+        // A value that cannot be copied to the thread (a function, a symbol). The
+        // thread drops what it received when its `end` fails to validate.
+        thread.waiting.delete(seq);
+        thread.worker.postMessage({ op: "abort" } satisfies WorkerRequest);
+        throw new InvalidCheckpointError(
+          `${checkpointName(String(job), Number(id))}: it holds a value that is not a string, number or null (${(error as Error).message})`,
+        );
+      }
+      thread.worker.postMessage({ op: "end" } satisfies WorkerRequest);
+      await done;
+    } finally {
+      if (this.#thread === thread) thread.worker.unref();
+    }
+  }
+
+  /** Starts the commit thread, or returns `null` when it cannot run (commits stay here). */
+  #startThread(timeout: number): CommitThread | null {
+    const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+    const entry = new URL(`./sqlite-checkpoint-worker${ext}`, import.meta.url).href;
     let worker: Worker;
     try {
-      const driver = createRequire(import.meta.url).resolve("better-sqlite3");
-      worker = new Worker(WAL_CHECKPOINTER, {
-        eval: true,
-        workerData: { driver, path: this.path, timeout },
-      });
+      const setup: WorkerSetup & { entry: string; tsx?: string } = {
+        path: this.path,
+        timeout,
+        description: this.description,
+        entry,
+        ...(ext === ".ts" ? { tsx: import.meta.resolve("tsx/esm/api") } : {}),
+      };
+      worker = new Worker(WORKER_BOOT, { eval: true, workerData: setup });
     } catch {
-      return;
+      return null;
     }
     worker.unref();
-    const checkpointer = { worker, busy: false, again: false };
-    worker.on("message", () => {
-      checkpointer.busy = false;
-      if (checkpointer.again) this.#checkpointWal();
+    const thread: CommitThread = { worker, waiting: new Map(), seq: 0 };
+    worker.on("message", (reply: WorkerReply) => {
+      if (reply.op === "warn") this.#warn(reply.message);
+      if (reply.op !== "done") return;
+      const waiting = thread.waiting.get(reply.seq);
+      thread.waiting.delete(reply.seq);
+      if (reply.error) waiting?.reject(this.#rebuild(reply.error));
+      else waiting?.resolve();
     });
-    const stopped = (): void => {
-      if (this.#checkpointer !== checkpointer) return;
-      this.#checkpointer = null;
-      if (!this.#closed) this.#db.pragma("wal_autocheckpoint = 1000");
-    };
-    worker.on("error", stopped);
-    worker.on("exit", stopped);
-    this.#checkpointer = checkpointer;
-    this.#db.pragma("wal_autocheckpoint = 0");
-  }
-
-  /** Asks the checkpointer to copy the WAL into the database file (once at a time). */
-  #checkpointWal(): void {
-    const checkpointer = this.#checkpointer;
-    if (!checkpointer) return;
-    checkpointer.again = checkpointer.busy;
-    if (checkpointer.busy) return;
-    checkpointer.busy = true;
-    checkpointer.worker.postMessage("checkpoint");
-  }
-
-  /**
-   * Drops what neither checkpoint `previous` nor `previous + 1` needs: versions that a
-   * version written by `previous` supersedes, tombstones older than `previous` (nothing
-   * older is left for them to hide), and the metadata of older checkpoints. Deletes in
-   * slices, letting the event loop run between them.
-   */
-  async #compact(job: string, previous: number): Promise<void> {
-    // Pages of checkpoint `previous`'s rows, by rowid, each with the versions it supersedes.
-    let after = 0;
-    for (;;) {
-      const page = this.#sql.selectSuperseded.all(job, previous, after, ROWS_PER_SLICE) as [
-        number,
-        number | null,
-      ][];
-      if (page.length === 0) break;
-      const doomed: number[] = [];
-      for (const [current, old] of page) {
-        if (current > after) after = current;
-        if (old !== null) doomed.push(old);
+    const stopped = (why: string): void => {
+      // Commits from now on run here; the one in flight (if any) failed.
+      if (this.#thread === thread) this.#thread = null;
+      for (const { reject } of thread.waiting.values()) {
+        reject(new CheckpointStoreError(`${this.description}: the commit thread stopped: ${why}`));
       }
-      if (doomed.length > 0) this.#sql.dropRows.run(JSON.stringify(doomed));
-      await nextTurn();
+      thread.waiting.clear();
+    };
+    worker.on("error", (error) => stopped(error.message));
+    worker.on("exit", (code) => stopped(`exit code ${code}`));
+    return thread;
+  }
+
+  /** The store's named error for an error the commit thread reported. */
+  #rebuild(error: WorkerError): Error {
+    switch (error.name) {
+      case "CheckpointSequenceError":
+        return new CheckpointSequenceError(error.job!, error.id!, error.expected!, error.message);
+      case "InvalidCheckpointError":
+        return new InvalidCheckpointError(error.message);
+      default:
+        return new CheckpointStoreError(error.message);
     }
-    this.#sql.dropTombstones.run(job, previous);
-    this.#sql.dropCheckpoints.run(job, previous);
   }
 
   #migrate(): void {
@@ -368,54 +352,6 @@ export class SqliteCheckpointStore implements CheckpointStore {
     }
   }
 
-  /**
-   * Throws `CheckpointSequenceError` unless `checkpoint.id` is the job's latest plus
-   * one, or replaces the job's checkpoints from that id on when all of them are corrupt.
-   */
-  #checkSequence(checkpoint: PreparedCheckpoint): void {
-    const { job, id } = checkpoint;
-    const records = (this.#sql.selectRecords.all(job) as RecordRow[]).map(toRecord);
-    const latest = records[0]?.id ?? 0;
-    if (id === latest + 1) return;
-    const later = records.filter((r) => r.id >= id);
-    const follows = id === 1 || records.some((r) => r.id === id - 1);
-    const allCorrupt =
-      id <= latest &&
-      follows &&
-      later.every((r) => !verifyCheckpoint(job, r, this.#load(job, r.id)).ok);
-    if (!allCorrupt) {
-      const name = checkpointName(job, id);
-      const why =
-        latest === 0
-          ? `job ${JSON.stringify(job)} has no checkpoint, so the first id must be 1`
-          : `the latest committed checkpoint is ${latest}, so the next id must be ${latest + 1} (is another process writing this job's checkpoints?)`;
-      throw new CheckpointSequenceError(
-        job,
-        id,
-        latest + 1,
-        `${this.description}: ${name} rejected: ${why}`,
-      );
-    }
-    this.#sql.dropStateFrom.run(job, id);
-    this.#sql.dropCheckpointsFrom.run(job, id);
-    this.#warn(
-      `${this.description}: ${checkpointName(job, id)} replaces corrupt checkpoint(s) ${later.map((r) => r.id).join(", ")}`,
-    );
-  }
-
-  /** The job's keyed state as of checkpoint `id`: in full, and that checkpoint's delta. */
-  #load(job: string, id: number): LoadedState {
-    const rows: StateRow[] = [];
-    const delta: StateRow[] = [];
-    for (const raw of this.#sql.selectState.iterate(job, id)) {
-      const [step, partition, key, state, version] = raw as Row;
-      const row: StateRow = { step, partition, key, state };
-      if (state !== null) rows.push(row);
-      if (version === id) delta.push(row);
-    }
-    return { rows, delta };
-  }
-
   #exclusive<T>(work: () => Promise<T>): Promise<T> {
     if (this.#closed) {
       return Promise.reject(new CheckpointStoreError(`${this.description}: the store is closed`));
@@ -424,75 +360,4 @@ export class SqliteCheckpointStore implements CheckpointStore {
     this.#queue = run.catch(() => undefined);
     return run;
   }
-
-  #failure(what: string, error: unknown): CheckpointStoreError {
-    if (error instanceof CheckpointStoreError) return error;
-    return new CheckpointStoreError(`${this.description}: ${what}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-}
-
-function toRecord(row: RecordRow): CheckpointRecord {
-  return {
-    id: row.id,
-    createdAt: row.created_at,
-    shared: row.shared,
-    positions: row.positions,
-    sinks: row.sinks,
-    rowCount: row.row_count,
-    checksum: row.checksum,
-  };
-}
-
-function prepareStatements(db: Database.Database) {
-  return {
-    insertRow: db.prepare(
-      `INSERT INTO checkpoint_state (job, step, partition, key, checkpoint_id, state)
-       VALUES (?, ?, ?, ?, ?, ?)`,
-    ),
-    insertCheckpoint: db.prepare(
-      `INSERT INTO checkpoints (job, id, created_at, shared, positions, sinks, row_count, checksum)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    selectRecords: db.prepare(
-      `SELECT id, created_at, shared, positions, sinks, row_count, checksum
-       FROM checkpoints WHERE job = ? ORDER BY id DESC`,
-    ),
-    // Per key, the row with the highest checkpoint id <= the one asked for (SQLite takes the bare
-    // columns from the row where max() is found), tombstones included.
-    selectState: db
-      .prepare(
-        `SELECT step, partition, key, state, max(checkpoint_id)
-         FROM checkpoint_state INDEXED BY checkpoint_state_version
-         WHERE job = ? AND checkpoint_id <= ?
-         GROUP BY step, partition, key`,
-      )
-      .raw(),
-    // Versions older than a version written by the given checkpoint (the one before the new
-    // latest): neither of the two newest checkpoints reads them any more.
-    selectSuperseded: db
-      .prepare(
-        `SELECT cur.rowid, old.rowid
-         FROM (SELECT rowid, job, step, partition, key, checkpoint_id
-               FROM checkpoint_state INDEXED BY checkpoint_state_by_checkpoint
-               WHERE job = ? AND checkpoint_id = ? AND rowid > ?
-               ORDER BY rowid LIMIT ?) AS cur
-         LEFT JOIN checkpoint_state AS old INDEXED BY checkpoint_state_version
-           ON old.job = cur.job AND old.step = cur.step AND old.partition = cur.partition
-          AND old.key = cur.key AND old.checkpoint_id < cur.checkpoint_id`,
-      )
-      .raw(),
-    dropRows: db.prepare(
-      "DELETE FROM checkpoint_state WHERE rowid IN (SELECT value FROM json_each(?))",
-    ),
-    // A tombstone older than the given checkpoint has nothing older left to hide.
-    dropTombstones: db.prepare(
-      `DELETE FROM checkpoint_state
-       WHERE job = ? AND checkpoint_id < ? AND state IS NULL`,
-    ),
-    dropCheckpoints: db.prepare("DELETE FROM checkpoints WHERE job = ? AND id < ?"),
-    dropStateFrom: db.prepare("DELETE FROM checkpoint_state WHERE job = ? AND checkpoint_id >= ?"),
-    dropCheckpointsFrom: db.prepare("DELETE FROM checkpoints WHERE job = ? AND id >= ?"),
-  };
 }
