@@ -4,14 +4,17 @@
 export * from "./aggregate/index.js";
 export { type Batch, MIXED_CHANNEL } from "./batch.js";
 export type { JobSnapshot } from "./checkpoint/checkpoint-codec.js";
-export type {
-  CheckpointData,
-  CheckpointStore,
-  PositionRow,
-  SharedRow,
-  SinkProgressRow,
-  StateRow,
-  StoredCheckpoint,
+export {
+  beginCheckpoint,
+  type CheckpointData,
+  type CheckpointHeader,
+  type CheckpointStore,
+  type CheckpointWriter,
+  type PositionRow,
+  type SharedRow,
+  type SinkProgressRow,
+  type StateRow,
+  type StoredCheckpoint,
 } from "./checkpoint/checkpoint-store.js";
 export { MemoryCheckpointStore } from "./checkpoint/memory-checkpoint-store.js";
 export { type Clock, ManualClock, systemClock } from "./clock.js";

@@ -10,14 +10,15 @@
  */
 import assert from "node:assert/strict";
 import { describe, it, type TestContext } from "node:test";
-import type {
-  CheckpointData,
-  CheckpointStore,
-  PositionRow,
-  SharedRow,
-  SinkProgressRow,
-  StateRow,
-  StoredCheckpoint,
+import {
+  beginCheckpoint,
+  type CheckpointData,
+  type CheckpointStore,
+  type PositionRow,
+  type SharedRow,
+  type SinkProgressRow,
+  type StateRow,
+  type StoredCheckpoint,
 } from "../../engine/checkpoint/checkpoint-store.js";
 
 /** A fresh store made for one test, with the hooks its implementation can provide. */
@@ -487,6 +488,47 @@ export function describeCheckpointStore(
         const stored = await Promise.all(jobs.map((job) => store.latest(job)));
         for (const [i, s] of stored.entries())
           assert.deepEqual(canonical(s), models[i]!.expected());
+      });
+    });
+
+    it("begin: rows added in pieces commit as one checkpoint; an aborted one keeps nothing", async () => {
+      await withStore(async ({ store }) => {
+        const [first, second, third] = randomCheckpoints("line-1", 3, 400, 41);
+        await store.commit(first!);
+        const { rows, ...header } = second!;
+        const aborted = beginCheckpoint(store, header);
+        aborted.add(rows.slice(0, 100));
+        aborted.abort();
+        const writer = beginCheckpoint(store, header);
+        for (let from = 0; from < rows.length; from += 150) {
+          writer.add(rows.slice(from, from + 150));
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        await writer.finish();
+        await store.commit(third!);
+        const model = new StateModel().apply(first!).apply(second!).apply(third!);
+        assert.deepEqual(canonical(await store.latest("line-1")), model.expected());
+      });
+    });
+
+    it("begin: a key added twice across pieces is refused at finish and keeps nothing", async (t) => {
+      await withStore(async ({ store }) => {
+        if (!store.begin) {
+          t.skip("the store has no begin(): the engine collects the rows and calls commit()");
+          return;
+        }
+        const first = checkpointData("line-1", 1, [stateRow("avg", 0, "a", { v: 1 })]);
+        await store.commit(first);
+        const writer = beginCheckpoint(store, checkpointData("line-1", 2, []));
+        writer.add([stateRow("avg", 0, "b", { v: 2 })]);
+        writer.add([stateRow("avg", 0, "b", { v: 3 })]);
+        await assert.rejects(writer.finish(), /appears twice/);
+        assert.deepEqual(
+          canonical(await store.latest("line-1")),
+          new StateModel().apply(first).expected(),
+        );
+        await store.commit(checkpointData("line-1", 2, [stateRow("avg", 0, "c", { v: 4 })]));
+        assert.equal((await store.latest("line-1"))?.rows.length, 2);
       });
     });
 

@@ -69,32 +69,61 @@ export class SqliteCheckpointDb {
 
   /**
    * Commits `checkpoint` (validated and sorted by `prepareCheckpoint`) in one
-   * transaction: checks the id, writes the delta rows and the metadata with its
-   * checksum, and drops the versions that neither the new checkpoint nor the one before
-   * it needs, so those two stay restorable. Yields after every slice of rows, so that a
-   * caller on the event loop can let it run between them; run it to its end (nothing
-   * is committed before). Throws (after rolling back) as `SqliteCheckpointStore.commit`
-   * rejects.
+   * transaction: `start`, `insert` in slices, `complete`. Yields after every slice of
+   * rows, so that a caller on the event loop can let it run between them; run it to
+   * its end (nothing is committed before). Throws (after rolling back) as
+   * `SqliteCheckpointStore.commit` rejects.
    */
   *commit(checkpoint: PreparedCheckpoint): Generator<void, void, void> {
-    const db = this.#db;
-    const name = checkpointName(checkpoint.job, checkpoint.id);
+    this.start(checkpoint.job, checkpoint.id);
     try {
-      db.exec("BEGIN IMMEDIATE");
+      const { job, id, rows } = checkpoint;
+      for (let from = 0; from < rows.length; from += ROWS_PER_SLICE) {
+        this.insert(job, id, rows.slice(from, from + ROWS_PER_SLICE));
+        yield;
+      }
     } catch (error) {
-      throw this.failure(`cannot start the transaction of ${name}`, error);
+      this.rollback();
+      throw this.failure(`cannot commit ${checkpointName(checkpoint.job, checkpoint.id)}`, error);
+    }
+    yield* this.complete(checkpoint);
+  }
+
+  /**
+   * Opens the transaction of checkpoint `id` of `job` and checks that the id follows
+   * the job's latest (see `#checkSequence`). Throws, with the transaction rolled
+   * back, when it cannot.
+   */
+  start(job: string, id: number): void {
+    try {
+      this.#db.exec("BEGIN IMMEDIATE");
+    } catch (error) {
+      throw this.failure(`cannot start the transaction of ${checkpointName(job, id)}`, error);
     }
     try {
-      this.#checkSequence(checkpoint);
-      const { job, id, rows } = checkpoint;
-      const insert = this.#sql.insertRow;
+      this.#checkSequence(job, id);
+    } catch (error) {
+      this.rollback();
+      throw this.failure(`cannot commit ${checkpointName(job, id)}`, error);
+    }
+  }
+
+  /** Writes delta rows of the open checkpoint, in any order (throws on a failed insert). */
+  insert(job: string, id: number, rows: readonly StateRow[]): void {
+    const insert = this.#sql.insertRow;
+    for (const row of rows) insert.run(job, row.step, row.partition, row.key, id, row.state);
+  }
+
+  /**
+   * Ends the open checkpoint, whose rows are all inserted: its metadata with the
+   * checksum of its (sorted) rows, the compaction of what no kept checkpoint needs,
+   * and COMMIT. Yields between slices of the compaction. Throws after rolling back.
+   */
+  *complete(checkpoint: PreparedCheckpoint): Generator<void, void, void> {
+    const { job, id, rows } = checkpoint;
+    try {
       const checksum = new ChecksumBuilder(job, id, checkpoint.createdAt);
-      for (let i = 0; i < rows.length; i++) {
-        const row = rows[i]!;
-        insert.run(job, row.step, row.partition, row.key, id, row.state);
-        checksum.addRow(row);
-        if ((i + 1) % ROWS_PER_SLICE === 0 && i + 1 < rows.length) yield;
-      }
+      for (const row of rows) checksum.addRow(row);
       const meta = encodeMetadata(checkpoint);
       this.#sql.insertCheckpoint.run(
         job,
@@ -107,11 +136,16 @@ export class SqliteCheckpointDb {
         checksum.finish(checkpoint.shared, checkpoint.positions, checkpoint.sinks),
       );
       if (id > 1) yield* this.#compact(job, id - 1);
-      db.exec("COMMIT");
+      this.#db.exec("COMMIT");
     } catch (error) {
-      if (db.inTransaction) db.exec("ROLLBACK");
-      throw this.failure(`cannot commit ${name}`, error);
+      this.rollback();
+      throw this.failure(`cannot commit ${checkpointName(job, id)}`, error);
     }
+  }
+
+  /** Rolls the open transaction back, if there is one. */
+  rollback(): void {
+    if (this.#db.inTransaction) this.#db.exec("ROLLBACK");
   }
 
   /** `error` as a `CheckpointStoreError` naming the store and `what` failed (kept if it is one). */
@@ -149,11 +183,10 @@ export class SqliteCheckpointDb {
   }
 
   /**
-   * Throws `CheckpointSequenceError` unless `checkpoint.id` is the job's latest plus
+   * Throws `CheckpointSequenceError` unless `id` is the job's latest plus
    * one, or replaces the job's checkpoints from that id on when all of them are corrupt.
    */
-  #checkSequence(checkpoint: PreparedCheckpoint): void {
-    const { job, id } = checkpoint;
+  #checkSequence(job: string, id: number): void {
     const records = this.records(job);
     const latest = records[0]?.id ?? 0;
     if (id === latest + 1) return;

@@ -11,7 +11,10 @@ import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import type {
   CheckpointData,
+  CheckpointHeader,
   CheckpointStore,
+  CheckpointWriter,
+  StateRow,
   StoredCheckpoint,
 } from "../../engine/checkpoint/checkpoint-store.js";
 import { checkpointName, prepareCheckpoint } from "./checkpoint-checksum.js";
@@ -166,14 +169,42 @@ export class SqliteCheckpointStore implements CheckpointStore {
    * after `latest` fell back past them), they are replaced, with a warning.
    */
   async commit(data: CheckpointData): Promise<void> {
-    // The caller may reuse its arrays once this returns: keep the rows as they are now.
-    const snapshot: CheckpointData = { ...data, rows: data.rows.slice() };
-    await this.#exclusive(() => {
-      const thread = this.#thread;
-      return thread ? this.#commitOnThread(thread, snapshot) : this.#commitHere(snapshot);
-    });
+    const { rows, ...header } = data;
+    const writer = this.begin(header);
+    try {
+      for (let from = 0; from < rows.length; from += ROWS_PER_SLICE) {
+        writer.add(rows.slice(from, from + ROWS_PER_SLICE));
+        if (from + ROWS_PER_SLICE < rows.length) await nextTurn();
+      }
+    } catch (error) {
+      // Reading a row failed: nothing of the checkpoint is kept.
+      writer.abort();
+      throw error;
+    }
+    await writer.finish();
   }
 
+  /**
+   * Starts a commit whose rows come in pieces (see {@link CheckpointStore.begin});
+   * `finish` resolves or rejects as `commit` would. On the commit thread the rows are
+   * written as they come; on the event loop they are collected and written by `finish`.
+   */
+  begin(header: CheckpointHeader): CheckpointWriter {
+    const thread = this.#thread;
+    if (thread === null || this.#closed) {
+      const rows: StateRow[] = [];
+      return {
+        add: (more) => {
+          for (const row of more) rows.push(row);
+        },
+        finish: () => this.#exclusive(() => this.#commitHere({ ...header, rows })),
+        abort: () => {
+          rows.length = 0;
+        },
+      };
+    }
+    return this.#beginOnThread(thread, header);
+  }
   /**
    * The job's newest intact checkpoint with its keyed state in full, or `null` (see
    * {@link CheckpointStore.latest}). Each checkpoint skipped as corrupt is reported
@@ -228,55 +259,77 @@ export class SqliteCheckpointStore implements CheckpointStore {
   }
 
   /**
-   * Hands `data` to the commit thread: the metadata, then the rows in slices (a turn of
-   * the event loop between two), then waits for the thread's answer.
+   * A commit on the thread: `begin` goes now (the thread opens the transaction), each
+   * `add` sends its rows at once (the thread writes them while the caller captures the
+   * rest), `finish` sends `end` and waits for the thread's answer.
    */
-  async #commitOnThread(thread: CommitThread, data: CheckpointData): Promise<void> {
+  #beginOnThread(thread: CommitThread, header: CheckpointHeader): CheckpointWriter {
     const seq = ++thread.seq;
     const done = new Promise<void>((resolve, reject) => {
       thread.waiting.set(seq, { resolve, reject });
     });
-    const { job, id, createdAt, rows } = data;
+    // Rejected early if the thread stops: awaited by `finish`.
+    done.catch(() => undefined);
+    const post = (message: WorkerRequest): void => thread.worker.postMessage(message);
+    const { job, id } = header;
+    let refused: Error | null = null;
     thread.worker.ref();
+    const end = (): void => {
+      thread.waiting.delete(seq);
+      if (this.#thread === thread && thread.waiting.size === 0) thread.worker.unref();
+    };
     try {
-      try {
-        thread.worker.postMessage({
-          op: "begin",
-          seq,
-          job,
-          id,
-          createdAt,
-          shared: data.shared as unknown[],
-          positions: data.positions as unknown[],
-          sinks: data.sinks as unknown[],
-        } satisfies WorkerRequest);
-        for (let from = 0; from < rows.length; from += ROWS_PER_SLICE) {
-          const to = Math.min(rows.length, from + ROWS_PER_SLICE);
-          const flat: unknown[] = new Array((to - from) * 4);
-          for (let i = from, k = 0; i < to; i++, k += 4) {
-            const row = rows[i]!;
-            flat[k] = row.step;
-            flat[k + 1] = row.partition;
-            flat[k + 2] = row.key;
-            flat[k + 3] = row.state;
-          }
-          thread.worker.postMessage({ op: "rows", rows: flat } satisfies WorkerRequest);
-          if (to < rows.length) await nextTurn();
-        }
-      } catch (error) {
-        // A value that cannot be copied to the thread (a function, a symbol). The
-        // thread drops what it received when its `end` fails to validate.
-        thread.waiting.delete(seq);
-        thread.worker.postMessage({ op: "abort" } satisfies WorkerRequest);
-        throw new InvalidCheckpointError(
-          `${checkpointName(String(job), Number(id))}: it holds a value that is not a string, number or null (${(error as Error).message})`,
-        );
-      }
-      thread.worker.postMessage({ op: "end" } satisfies WorkerRequest);
-      await done;
-    } finally {
-      if (this.#thread === thread) thread.worker.unref();
+      post({
+        op: "begin",
+        seq,
+        job,
+        id,
+        createdAt: header.createdAt,
+        shared: header.shared as unknown[],
+        positions: header.positions as unknown[],
+        sinks: header.sinks as unknown[],
+      });
+    } catch (error) {
+      refused = error as Error;
     }
+    return {
+      add: (rows) => {
+        if (refused !== null) return;
+        const flat: unknown[] = new Array(rows.length * 4);
+        for (let i = 0, k = 0; i < rows.length; i++, k += 4) {
+          const row = rows[i]!;
+          flat[k] = row.step;
+          flat[k + 1] = row.partition;
+          flat[k + 2] = row.key;
+          flat[k + 3] = row.state;
+        }
+        try {
+          post({ op: "rows", seq, rows: flat });
+        } catch (error) {
+          refused = error as Error;
+        }
+      },
+      finish: () =>
+        this.#exclusive(async () => {
+          try {
+            if (refused !== null) {
+              // A value that cannot be copied to the thread (a function, a symbol).
+              post({ op: "abort", seq });
+              throw new InvalidCheckpointError(
+                `${checkpointName(String(job), Number(id))}: it holds a value that is not a string, number or null (${refused.message})`,
+              );
+            }
+            post({ op: "end", seq });
+            await done;
+          } finally {
+            end();
+          }
+        }),
+      abort: () => {
+        post({ op: "abort", seq });
+        end();
+      },
+    };
   }
 
   /** Starts the commit thread, or returns `null` when it cannot run (commits stay here). */

@@ -3,7 +3,7 @@
  * keeps: keys and states become JSON text.
  */
 import type { Key } from "../partition.js";
-import type { StepDelta, StepSnapshot } from "../runtime/operator.js";
+import type { KeyDelta, StepSnapshot } from "../runtime/operator.js";
 import type { StateRow, StoredCheckpoint } from "./checkpoint-store.js";
 
 /** State of every step and position of every source partition, between two batches. */
@@ -16,10 +16,10 @@ export interface JobSnapshot {
   readonly checkpointId?: number;
 }
 
-/** Rows of one step's delta; `bytes` adds up the JSON text written. */
-export function deltaRows(step: string, delta: StepDelta, rows: StateRow[]): number {
+/** Rows of captured keys of one step, appended to `rows`; returns the bytes of JSON text. */
+export function deltaRows(step: string, keys: readonly KeyDelta[], rows: StateRow[]): number {
   let bytes = 0;
-  for (const { partition, key, state, json } of delta.keys) {
+  for (const { partition, key, state, json } of keys) {
     const keyText = JSON.stringify(key);
     const stateText = state === null ? null : (json ?? JSON.stringify(state));
     bytes += keyText.length + (stateText?.length ?? 0);

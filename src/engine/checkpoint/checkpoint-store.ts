@@ -55,6 +55,24 @@ export interface CheckpointData {
   readonly sinks: readonly SinkProgressRow[];
 }
 
+/** What a checkpoint commits besides its keyed state: all of it known when it is taken. */
+export type CheckpointHeader = Omit<CheckpointData, "rows">;
+
+/**
+ * A commit fed its keyed state while the state is captured (see
+ * `CheckpointStore.begin`): rows are added in any order over several calls, then
+ * `finish` commits header and rows exactly as `commit` would have, with the same
+ * errors; `abort` gives the checkpoint up and keeps nothing of it.
+ */
+export interface CheckpointWriter {
+  /** Adds delta rows (upserts and tombstones). The writer may read them later: do not change them. */
+  add(rows: readonly StateRow[]): void;
+  /** Commits the checkpoint; nothing may be added after. */
+  finish(): Promise<void>;
+  /** Gives the checkpoint up; `finish` is not called after. */
+  abort(): void;
+}
+
 /** A checkpoint read back: keyed state in full as of that checkpoint, without tombstones. */
 export interface StoredCheckpoint {
   readonly job: string;
@@ -85,6 +103,33 @@ export interface StoredCheckpoint {
 export interface CheckpointStore {
   readonly description: string;
   commit(data: CheckpointData): Promise<void>;
+  /**
+   * Optional: starts a commit whose rows come later, in pieces, so a store can write
+   * them while the engine is still capturing the rest (and the engine need not hold
+   * them all). Without it the engine collects the rows and calls `commit`.
+   */
+  begin?(header: CheckpointHeader): CheckpointWriter;
   latest(job: string): Promise<StoredCheckpoint | null>;
   close(): Promise<void>;
+}
+
+/**
+ * `store.begin(header)`, or for a store without `begin` a writer that collects the
+ * rows and calls `store.commit` on `finish`.
+ */
+export function beginCheckpoint(
+  store: CheckpointStore,
+  header: CheckpointHeader,
+): CheckpointWriter {
+  if (store.begin) return store.begin(header);
+  const rows: StateRow[] = [];
+  return {
+    add: (more) => {
+      for (const row of more) rows.push(row);
+    },
+    finish: () => store.commit({ ...header, rows }),
+    abort: () => {
+      rows.length = 0;
+    },
+  };
 }

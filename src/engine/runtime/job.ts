@@ -14,12 +14,12 @@ import {
   type JobSnapshot,
   snapshotFromCheckpoint,
 } from "../checkpoint/checkpoint-codec.js";
-import type {
-  CheckpointData,
-  PositionRow,
-  SharedRow,
-  SinkProgressRow,
-  StateRow,
+import {
+  beginCheckpoint,
+  type PositionRow,
+  type SharedRow,
+  type SinkProgressRow,
+  type StateRow,
 } from "../checkpoint/checkpoint-store.js";
 import { type Clock, systemClock } from "../clock.js";
 import { JobStateError, StepFailedError } from "../errors.js";
@@ -434,7 +434,6 @@ export class Job {
     this.#gate = new Promise((resolve) => {
       release = resolve;
     });
-    const rows: StateRow[] = [];
     const shared: SharedRow[] = [];
     const positions: PositionRow[] = [];
     const sinks: SinkProgressRow[] = [];
@@ -442,6 +441,7 @@ export class Job {
     const progress: unknown[] = [];
     const deltas: [string, StepDelta][] = [];
     let bytes = 0;
+    let keys = 0;
     let pauseMs: number;
     try {
       if (store) {
@@ -486,24 +486,37 @@ export class Job {
     }
     try {
       // Copy-on-write: keys not captured yet are captured here in chunks, between
-      // which the dataflow runs on (and captures any key it is about to change).
-      for (const [, delta] of deltas) {
-        while (delta.complete && !delta.complete(CAPTURE_CHUNK)) {
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-      }
-      for (const [step, delta] of deltas) bytes += deltaRows(step, delta, rows);
+      // which the dataflow runs on (and captures any key it is about to change). Each
+      // chunk goes to the store as soon as it is captured, so the store writes while
+      // the rest is captured, and the captured state is not all held at once.
       if (store) {
-        const data: CheckpointData = {
+        const writer = beginCheckpoint(store, {
           job: this.name,
           id,
           createdAt: this.#clock.now(),
-          rows,
           shared,
           positions,
           sinks,
-        };
-        await store.commit(data);
+        });
+        try {
+          for (const [step, delta] of deltas) {
+            for (;;) {
+              const done = delta.complete === undefined || delta.complete(CAPTURE_CHUNK);
+              if (delta.keys.length > 0) {
+                const chunk: StateRow[] = [];
+                bytes += deltaRows(step, delta.keys.splice(0), chunk);
+                keys += chunk.length;
+                writer.add(chunk);
+              }
+              if (done) break;
+              await new Promise((resolve) => setImmediate(resolve));
+            }
+          }
+        } catch (error) {
+          writer.abort();
+          throw error;
+        }
+        await writer.finish();
       }
       await this.#serially(() =>
         Promise.all(this.#sinks.map(({ writer }, i) => writer.commit?.(id, progress[i]))),
@@ -520,7 +533,7 @@ export class Job {
     cp.lastDurationMs = performance.now() - started;
     cp.lastPauseMs = pauseMs;
     cp.lastBytes = bytes;
-    cp.lastKeys = rows.length;
+    cp.lastKeys = keys;
     cp.recentPausesMs.push(pauseMs);
     if (cp.recentPausesMs.length > 100) cp.recentPausesMs.shift();
   }

@@ -49,7 +49,8 @@ export interface KeyDelta {
  * captured on their own just before they change.
  */
 export interface StepDelta {
-  readonly keys: readonly KeyDelta[];
+  /** Keys captured so far; the job takes them out (`splice`) as it writes them. */
+  readonly keys: KeyDelta[];
   readonly shared?: unknown;
   readonly complete?: (limit: number) => boolean;
 }
