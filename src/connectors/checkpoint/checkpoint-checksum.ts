@@ -77,38 +77,21 @@ export function prepareCheckpoint(data: CheckpointData): PreparedCheckpoint {
   const fail = (what: string): never => {
     throw new InvalidCheckpointError(`${name}: ${what}`);
   };
-  const checkPartition = (group: string, step: string, partition: unknown): void => {
-    if (!Number.isInteger(partition) || (partition as number) < 0) {
-      fail(`${group} of step ${JSON.stringify(step)}: partition must be an integer >= 0`);
-    }
-    if ((partition as number) > MAX_PARTITION) {
-      fail(`${group} of step ${JSON.stringify(step)}: partition ${partition} > ${MAX_PARTITION}`);
-    }
-  };
-  const checkText = (group: string, field: string, value: unknown, nullable = false): void => {
-    if (typeof value !== "string" && !(nullable && value === null)) {
-      fail(`${group}: ${field} must be a string${nullable ? " or null" : ""}, got ${typeof value}`);
-    }
-  };
-
   const rows = data.rows.slice();
-  for (const row of rows) {
-    checkText("state row", "step", row.step);
-    checkPartition("state row", row.step, row.partition);
-    checkText("state row", "key", row.key);
-    checkText(`state row of step ${JSON.stringify(row.step)}`, "state", row.state, true);
-  }
+  for (const row of rows) checkStateRow(name, row);
   rows.sort(compareStateRows);
   for (let i = 1; i < rows.length; i++) {
     const a = rows[i - 1]!;
     const b = rows[i]!;
     if (a.step === b.step && a.partition === b.partition && a.key === b.key) {
-      fail(
-        `step ${JSON.stringify(a.step)} partition ${a.partition} key ${a.key} appears twice in rows`,
-      );
+      throw new InvalidCheckpointError(duplicateKeyMessage(name, a));
     }
   }
 
+  const checkText = (group: string, field: string, value: unknown): void =>
+    checkValue(name, group, field, value, false);
+  const checkPartition = (group: string, step: string, partition: unknown): void =>
+    checkPartitionOf(name, group, step, partition);
   const shared = data.shared.slice();
   for (const row of shared) {
     checkText("shared row", "step", row.step);
@@ -149,6 +132,50 @@ export function prepareCheckpoint(data: CheckpointData): PreparedCheckpoint {
   }
 
   return { job, id, createdAt, rows, shared, positions, sinks };
+}
+
+/**
+ * Throws `InvalidCheckpointError` (its message starting with `name`, the checkpoint's
+ * name) unless `row` is a state row of the right types: step and key strings, a
+ * partition in 0…2,147,483,647, a string or null state.
+ */
+export function checkStateRow(name: string, row: StateRow): void {
+  checkValue(name, "state row", "step", row.step, false);
+  checkPartitionOf(name, "state row", row.step, row.partition);
+  checkValue(name, "state row", "key", row.key, false);
+  checkValue(name, `state row of step ${JSON.stringify(row.step)}`, "state", row.state, true);
+}
+
+/** The message of a key given twice in one checkpoint. */
+export function duplicateKeyMessage(name: string, row: StateRow): string {
+  return `${name}: step ${JSON.stringify(row.step)} partition ${row.partition} key ${row.key} appears twice in rows`;
+}
+
+function checkValue(
+  name: string,
+  group: string,
+  field: string,
+  value: unknown,
+  nullable: boolean,
+): void {
+  if (typeof value !== "string" && !(nullable && value === null)) {
+    throw new InvalidCheckpointError(
+      `${name}: ${group}: ${field} must be a string${nullable ? " or null" : ""}, got ${typeof value}`,
+    );
+  }
+}
+
+function checkPartitionOf(name: string, group: string, step: string, partition: unknown): void {
+  if (!Number.isInteger(partition) || (partition as number) < 0) {
+    throw new InvalidCheckpointError(
+      `${name}: ${group} of step ${JSON.stringify(step)}: partition must be an integer >= 0`,
+    );
+  }
+  if ((partition as number) > MAX_PARTITION) {
+    throw new InvalidCheckpointError(
+      `${name}: ${group} of step ${JSON.stringify(step)}: partition ${partition} > ${MAX_PARTITION}`,
+    );
+  }
 }
 
 /**

@@ -9,15 +9,21 @@
  * for each key, its row with the highest checkpoint id <= C, tombstones left out.
  */
 import type Database from "better-sqlite3";
-import type { StateRow } from "../../engine/checkpoint/checkpoint-store.js";
-import { ChecksumBuilder, checkpointName, type PreparedCheckpoint } from "./checkpoint-checksum.js";
+import type { CheckpointHeader, StateRow } from "../../engine/checkpoint/checkpoint-store.js";
+import {
+  ChecksumBuilder,
+  checkpointName,
+  compareStateRows,
+  duplicateKeyMessage,
+  type PreparedCheckpoint,
+} from "./checkpoint-checksum.js";
 import {
   type CheckpointRecord,
   encodeMetadata,
   type LoadedState,
   verifyCheckpoint,
 } from "./checkpoint-verification.js";
-import { CheckpointSequenceError, CheckpointStoreError } from "./errors.js";
+import { CheckpointSequenceError, CheckpointStoreError, InvalidCheckpointError } from "./errors.js";
 
 /** Rows written (or compacted) between two yields of a commit. */
 export const ROWS_PER_SLICE = 2000;
@@ -75,18 +81,23 @@ export class SqliteCheckpointDb {
    * `SqliteCheckpointStore.commit` rejects.
    */
   *commit(checkpoint: PreparedCheckpoint): Generator<void, void, void> {
-    this.start(checkpoint.job, checkpoint.id);
+    const { job, id, rows } = checkpoint;
+    this.start(job, id);
+    let checksum: string;
     try {
-      const { job, id, rows } = checkpoint;
+      const builder = new ChecksumBuilder(job, id, checkpoint.createdAt);
       for (let from = 0; from < rows.length; from += ROWS_PER_SLICE) {
-        this.insert(job, id, rows.slice(from, from + ROWS_PER_SLICE));
+        const slice = rows.slice(from, from + ROWS_PER_SLICE);
+        this.insert(job, id, slice);
+        for (const row of slice) builder.addRow(row);
         yield;
       }
+      checksum = builder.finish(checkpoint.shared, checkpoint.positions, checkpoint.sinks);
     } catch (error) {
       this.rollback();
-      throw this.failure(`cannot commit ${checkpointName(checkpoint.job, checkpoint.id)}`, error);
+      throw this.failure(`cannot commit ${checkpointName(job, id)}`, error);
     }
-    yield* this.complete(checkpoint);
+    yield* this.complete(checkpoint, rows.length, checksum);
   }
 
   /**
@@ -108,38 +119,85 @@ export class SqliteCheckpointDb {
     }
   }
 
-  /** Writes delta rows of the open checkpoint, in any order (throws on a failed insert). */
+  /**
+   * Writes one delta row of the open checkpoint. A key already written by it throws
+   * `InvalidCheckpointError` naming the key; any other failure throws as it is.
+   */
+  insertRow(name: string, job: string, id: number, row: StateRow): void {
+    try {
+      this.#sql.insertRow.run(job, row.step, row.partition, row.key, id, row.state);
+    } catch (error) {
+      if ((error as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") {
+        throw new InvalidCheckpointError(duplicateKeyMessage(name, row));
+      }
+      throw error;
+    }
+  }
+
+  /** Writes delta rows of the open checkpoint (throws on a failed insert). */
   insert(job: string, id: number, rows: readonly StateRow[]): void {
     const insert = this.#sql.insertRow;
     for (const row of rows) insert.run(job, row.step, row.partition, row.key, id, row.state);
   }
 
   /**
-   * Ends the open checkpoint, whose rows are all inserted: its metadata with the
-   * checksum of its (sorted) rows, the compaction of what no kept checkpoint needs,
-   * and COMMIT. Yields between slices of the compaction. Throws after rolling back.
+   * The checksum of the open checkpoint (see checkpoint-checksum.ts) from the rows it
+   * wrote, read back in canonical order (SQLite's order, which differs from the
+   * canonical one only for some characters outside the BMP; then they are sorted).
    */
-  *complete(checkpoint: PreparedCheckpoint): Generator<void, void, void> {
-    const { job, id, rows } = checkpoint;
+  deltaChecksum(header: CheckpointHeader): string {
+    const { job, id, createdAt } = header;
+    const attempt = (rows: Iterable<StateRow>): string | null => {
+      const builder = new ChecksumBuilder(job, id, createdAt);
+      let previous: StateRow | null = null;
+      for (const row of rows) {
+        if (previous !== null && compareStateRows(previous, row) > 0) return null;
+        builder.addRow(row);
+        previous = row;
+      }
+      return builder.finish(header.shared, header.positions, header.sinks);
+    };
+    return (
+      attempt(this.#delta(job, id)) ?? attempt([...this.#delta(job, id)].sort(compareStateRows))!
+    );
+  }
+
+  /**
+   * Ends the open checkpoint, whose `rowCount` rows are all written: its metadata with
+   * `checksum`, the compaction of what no kept checkpoint needs, and COMMIT. Yields
+   * between slices of the compaction. Throws after rolling back.
+   */
+  *complete(
+    header: CheckpointHeader,
+    rowCount: number,
+    checksum: string,
+  ): Generator<void, void, void> {
+    const { job, id } = header;
     try {
-      const checksum = new ChecksumBuilder(job, id, checkpoint.createdAt);
-      for (const row of rows) checksum.addRow(row);
-      const meta = encodeMetadata(checkpoint);
+      const meta = encodeMetadata(header);
       this.#sql.insertCheckpoint.run(
         job,
         id,
-        checkpoint.createdAt,
+        header.createdAt,
         meta.shared,
         meta.positions,
         meta.sinks,
-        rows.length,
-        checksum.finish(checkpoint.shared, checkpoint.positions, checkpoint.sinks),
+        rowCount,
+        checksum,
       );
       if (id > 1) yield* this.#compact(job, id - 1);
       this.#db.exec("COMMIT");
     } catch (error) {
       this.rollback();
       throw this.failure(`cannot commit ${checkpointName(job, id)}`, error);
+    }
+  }
+
+  /** The rows checkpoint `id` wrote, in SQLite's order of (step, partition, key). */
+  *#delta(job: string, id: number): Generator<StateRow, void, void> {
+    for (const raw of this.#sql.selectDelta.iterate(job, id)) {
+      const [step, partition, key, state] = raw as [string, number, string, string | null];
+      yield { step, partition, key, state };
     }
   }
 
@@ -272,6 +330,15 @@ function prepareStatements(db: Database.Database) {
          LEFT JOIN checkpoint_state AS old INDEXED BY checkpoint_state_version
            ON old.job = cur.job AND old.step = cur.step AND old.partition = cur.partition
           AND old.key = cur.key AND old.checkpoint_id < cur.checkpoint_id`,
+      )
+      .raw(),
+    // The rows one checkpoint wrote, in (step, partition, key) order straight from the index.
+    selectDelta: db
+      .prepare(
+        `SELECT step, partition, key, state
+         FROM checkpoint_state INDEXED BY checkpoint_state_version
+         WHERE job = ? AND checkpoint_id = ?
+         ORDER BY step, partition, key`,
       )
       .raw(),
     dropRows: db.prepare(

@@ -112,6 +112,25 @@ describe("SqliteCheckpointStore", () => {
     );
   });
 
+  it("keys that SQLite orders differently from the canonical order still verify", async () => {
+    // UTF-16 puts U+1F600 (a surrogate pair, 0xD83D…) before U+FFFD; UTF-8, as SQLite compares, after.
+    for (const thread of [true, false]) {
+      const warnings: string[] = [];
+      const store = new SqliteCheckpointStore({
+        path: newFile(),
+        thread,
+        onWarning: (m) => warnings.push(m),
+      });
+      const rows = ["\u{1F600}", "\uFFFD", "a", "\u{10FFFF}", "\uE000"].map((k, i) =>
+        stateRow("s", 0, k, { i }),
+      );
+      await store.commit(checkpointData("j", 1, rows));
+      assert.equal((await store.latest("j"))?.rows.length, 5);
+      assert.deepEqual(warnings, []);
+      await store.close();
+    }
+  });
+
   it("a value that cannot reach the thread is refused as InvalidCheckpointError, and the next commit works", async () => {
     const store = new SqliteCheckpointStore({ path: newFile() });
     const bad = { ...stateRow("avg", 0, "a", 1), state: (() => "x") as unknown as string };

@@ -1,7 +1,8 @@
 /**
  * The SQLite checkpoint store's commit thread: a worker with a connection of its own
- * that validates, sorts, hashes and writes each checkpoint, compacts old versions, and
- * then copies the WAL into the database file. The event loop that runs the dataflow
+ * that checks and writes each row of a checkpoint as it arrives (keeping none: the
+ * checksum is computed from the rows read back in canonical order), compacts old
+ * versions, commits, and then copies the WAL into the database file. The event loop that runs the dataflow
  * only hands the rows over (in slices, see `SqliteCheckpointStore`), so a commit of
  * 100,000 keys no longer takes it away from the dataflow for seconds.
  *
@@ -15,9 +16,13 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
-import type { CheckpointData, StateRow } from "../../engine/checkpoint/checkpoint-store.js";
-import { checkpointName, prepareCheckpoint } from "./checkpoint-checksum.js";
-import { CheckpointSequenceError, type CheckpointStoreError } from "./errors.js";
+import type { CheckpointHeader, StateRow } from "../../engine/checkpoint/checkpoint-store.js";
+import { checkStateRow, checkpointName, prepareCheckpoint } from "./checkpoint-checksum.js";
+import {
+  CheckpointSequenceError,
+  type CheckpointStoreError,
+  InvalidCheckpointError,
+} from "./errors.js";
 import { runToEnd, SqliteCheckpointDb } from "./sqlite-checkpoint-db.js";
 
 /** What the store passes the worker when it starts it. */
@@ -61,11 +66,17 @@ export type WorkerReply =
 type Begin = Extract<WorkerRequest, { op: "begin" }>;
 type ForCommit = Exclude<WorkerRequest, { op: "close" }>;
 
-/** The commit being written: its rows are inserted as they arrive. */
+/** The commit being written: its rows are checked and inserted as they arrive, not kept. */
 interface Open {
-  readonly begin: Begin;
-  readonly rows: StateRow[];
-  /** The first failure (of the id check or an insert); reported at `end`. */
+  readonly seq: number;
+  /** The checkpoint's name in messages. */
+  readonly name: string;
+  /** The validated header; null when it is invalid (`invalid` says why). */
+  header: CheckpointHeader | null;
+  rowCount: number;
+  /** The first validation error (a row of a wrong type, a key twice). Reported first. */
+  invalid: unknown;
+  /** The first other failure (of the id check or an insert). */
   failure: unknown;
 }
 
@@ -97,7 +108,7 @@ port.on("message", (message: WorkerRequest) => {
 });
 
 function handle(message: ForCommit): void {
-  if (open === null ? message.op !== "begin" : message.seq !== open.begin.seq) {
+  if (open === null ? message.op !== "begin" : message.seq !== open.seq) {
     const later = backlog.get(message.seq) ?? [];
     later.push(message);
     backlog.set(message.seq, later);
@@ -105,12 +116,7 @@ function handle(message: ForCommit): void {
   }
   switch (message.op) {
     case "begin":
-      open = { begin: message, rows: [], failure: null };
-      try {
-        tables.start(message.job, message.id);
-      } catch (error) {
-        open.failure = error;
-      }
+      open = start(message);
       return;
     case "rows":
       receive(open!, message.rows);
@@ -128,47 +134,70 @@ function handle(message: ForCommit): void {
   }
 }
 
-/** Keeps a slice of rows for the checksum and, unless the commit failed already, writes it. */
+/** Validates the header, opens the transaction and checks the id. */
+function start(begin: Begin): Open {
+  const { seq, op: _op, ...fields } = begin;
+  const header = fields as unknown as CheckpointHeader;
+  const commit: Open = {
+    seq,
+    name: checkpointName(header.job, header.id),
+    header: null,
+    rowCount: 0,
+    invalid: null,
+    failure: null,
+  };
+  try {
+    const { rows: _rows, ...prepared } = prepareCheckpoint({ ...header, rows: [] });
+    commit.header = prepared;
+  } catch (error) {
+    commit.invalid = error;
+    return commit;
+  }
+  try {
+    tables.start(header.job, header.id);
+  } catch (error) {
+    commit.failure = error;
+  }
+  return commit;
+}
+
+/** Checks and writes a slice of rows (checks only, once the commit has failed). */
 function receive(commit: Open, flat: unknown[]): void {
-  const from = commit.rows.length;
+  const job = commit.header?.job ?? "";
+  const id = commit.header?.id ?? 0;
   for (let i = 0; i < flat.length; i += 4) {
-    commit.rows.push({
+    const row: StateRow = {
       step: flat[i] as string,
       partition: flat[i + 1] as number,
       key: flat[i + 2] as string,
       state: flat[i + 3] as string | null,
-    });
-  }
-  if (commit.failure !== null) return;
-  try {
-    tables.insert(commit.begin.job, commit.begin.id, commit.rows.slice(from));
-  } catch (error) {
-    // Perhaps a row of the wrong type or a key twice: validation at `end` names it.
-    commit.failure = error;
+    };
+    commit.rowCount++;
+    if (commit.invalid !== null) return;
+    try {
+      checkStateRow(commit.name, row);
+      if (commit.failure === null) tables.insertRow(commit.name, job, id, row);
+    } catch (error) {
+      if (error instanceof InvalidCheckpointError) commit.invalid = error;
+      else commit.failure = error;
+    }
   }
 }
 
-/**
- * Validates and sorts the rows (`InvalidCheckpointError` first, as a commit on the
- * event loop would report it), then reports an earlier failure or completes.
- */
+/** Reports the first error, or completes the commit: checksum, metadata, compaction, COMMIT. */
 function finish(commit: Open): void {
-  const { seq, op: _op, ...header } = commit.begin;
   let error: WorkerError | undefined;
   try {
-    const prepared = prepareCheckpoint({
-      ...(header as unknown as Omit<CheckpointData, "rows">),
-      rows: commit.rows,
-    });
+    if (commit.invalid !== null) throw commit.invalid;
     if (commit.failure !== null) throw commit.failure;
+    const header = commit.header!;
     // Nothing else runs on this thread: the compaction goes straight through.
-    runToEnd(tables.complete(prepared));
+    runToEnd(tables.complete(header, commit.rowCount, tables.deltaChecksum(header)));
   } catch (caught) {
     tables.rollback();
-    const name = checkpointName(commit.begin.job, commit.begin.id);
-    error = describe(tables.failure(`cannot commit ${name}`, caught));
+    error = describe(tables.failure(`cannot commit ${commit.name}`, caught));
   }
-  reply(error ? { op: "done", seq, error } : { op: "done", seq });
+  reply(error ? { op: "done", seq: commit.seq, error } : { op: "done", seq: commit.seq });
   if (!error) {
     try {
       db.pragma("wal_checkpoint(PASSIVE)");
