@@ -19,13 +19,19 @@ export interface KeyEntry {
   readonly partition: number;
   /** Set while the key is in the changed set; managed by `KeyedEntries`. */
   changed: boolean;
+  /** Set while the entry waits to be captured for a checkpoint; managed by `KeyedEntries`. */
+  pending?: boolean;
 }
 
 export class KeyedEntries<E extends KeyEntry> {
   readonly #map = new Map<Key, E>();
-  #changed: Key[] = [];
+  /** Entries marked changed since the last `takeChanges` (some deleted since: `changed` off). */
+  #changed: E[] = [];
   readonly #deleted = new Set<Key>();
-  #pending: Map<Key, E> | null = null;
+  /** Entries handed to `beginCapture`; those with `pending` set are still to capture. */
+  #pending: E[] = [];
+  #next = 0;
+  #left = 0;
   #capture: ((e: E) => void) | null = null;
 
   get size(): number {
@@ -34,9 +40,11 @@ export class KeyedEntries<E extends KeyEntry> {
 
   /** The entry of `key`, marked as changed. */
   get(key: Key): E | undefined {
-    if (this.#pending !== null) this.#beforeChange(key);
     const e = this.#map.get(key);
-    if (e !== undefined && !e.changed) this.#mark(e);
+    if (e !== undefined) {
+      if (e.pending === true) this.#captureNow(e);
+      if (!e.changed) this.#mark(e);
+    }
     return e;
   }
 
@@ -50,7 +58,10 @@ export class KeyedEntries<E extends KeyEntry> {
   }
 
   set(key: Key, e: E): void {
-    if (this.#pending !== null) this.#beforeChange(key);
+    if (this.#left > 0) {
+      const old = this.#map.get(key);
+      if (old?.pending === true) this.#captureNow(old);
+    }
     this.#map.set(key, e);
     if (!e.changed) this.#mark(e);
   }
@@ -62,9 +73,9 @@ export class KeyedEntries<E extends KeyEntry> {
   }
 
   delete(key: Key): boolean {
-    if (this.#pending !== null) this.#beforeChange(key);
     const e = this.#map.get(key);
     if (e === undefined) return false;
+    if (e.pending === true) this.#captureNow(e);
     this.#map.delete(key);
     e.changed = false;
     this.#deleted.add(key);
@@ -80,59 +91,68 @@ export class KeyedEntries<E extends KeyEntry> {
    * keys deleted (to tombstone). Resets the tracking.
    */
   takeChanges(): { changed: E[]; deleted: Key[] } {
-    const changed: E[] = [];
-    for (const key of this.#changed) {
-      const e = this.#map.get(key);
-      if (e?.changed) {
-        e.changed = false;
-        changed.push(e);
-        this.#deleted.delete(key);
-      }
+    // A deleted entry has `changed` off, and a key set again has a new entry: the
+    // entries with `changed` on are exactly the present ones changed since.
+    const changed = this.#changed;
+    let n = 0;
+    for (let i = 0; i < changed.length; i++) {
+      const e = changed[i]!;
+      if (!e.changed) continue;
+      e.changed = false;
+      changed[n++] = e;
     }
-    const deleted = [...this.#deleted].filter((key) => !this.#map.has(key));
+    changed.length = n;
     this.#changed = [];
-    this.#deleted.clear();
+    let deleted: Key[] = [];
+    if (this.#deleted.size > 0) {
+      for (const e of changed) this.#deleted.delete(e.key);
+      deleted = [...this.#deleted].filter((key) => !this.#map.has(key));
+      this.#deleted.clear();
+    }
     return { changed, deleted };
   }
 
   /**
    * Starts capturing `entries` (as they are now) with `capture`: each one exactly
-   * once, before any change to it, or through `captureSome`.
+   * once, before any change to it, or through `captureSome`. The previous capture
+   * must be complete.
    */
-  beginCapture(entries: readonly E[], capture: (e: E) => void): void {
-    this.#pending = new Map(entries.map((e) => [e.key, e]));
-    this.#capture = capture;
-    if (this.#pending.size === 0) this.#pending = null;
+  beginCapture(entries: E[], capture: (e: E) => void): void {
+    for (let i = 0; i < entries.length; i++) entries[i]!.pending = true;
+    this.#pending = entries;
+    this.#next = 0;
+    this.#left = entries.length;
+    this.#capture = entries.length > 0 ? capture : null;
   }
 
   /** Captures up to `limit` pending entries; true when none is left. */
   captureSome(limit: number): boolean {
     const pending = this.#pending;
-    if (pending === null) return true;
     let n = 0;
-    for (const [key, e] of pending) {
-      if (n++ >= limit) return false;
-      pending.delete(key);
-      this.#capture!(e);
+    while (this.#left > 0 && this.#next < pending.length) {
+      const e = pending[this.#next++]!;
+      if (e.pending !== true) continue;
+      if (n++ >= limit) {
+        this.#next--;
+        return false;
+      }
+      this.#captureNow(e);
     }
-    this.#pending = null;
-    this.#capture = null;
-    return true;
+    return this.#left === 0;
   }
 
-  #beforeChange(key: Key): void {
-    const e = this.#pending!.get(key);
-    if (e === undefined) return;
-    this.#pending!.delete(key);
-    this.#capture!(e);
-    if (this.#pending!.size === 0) {
-      this.#pending = null;
+  #captureNow(e: E): void {
+    e.pending = false;
+    const capture = this.#capture!;
+    if (--this.#left === 0) {
+      this.#pending = [];
       this.#capture = null;
     }
+    capture(e);
   }
 
   #mark(e: E): void {
     e.changed = true;
-    this.#changed.push(e.key);
+    this.#changed.push(e);
   }
 }
