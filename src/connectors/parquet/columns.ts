@@ -1,28 +1,9 @@
 /**
- * Column specifications of the Parquet archive sink: the DuckDB types it supports,
- * how a JavaScript value becomes a DuckDB value of each, and which partition values
- * can name a folder.
+ * Column specifications of the Parquet archive sink: the DuckDB types it supports, how
+ * a JavaScript value of each is checked and turned into a cell (a number or a string)
+ * of the CSV text DuckDB loads (see `csv-text.ts` and `csv-select.ts`), and
+ * which partition values can name a folder.
  */
-import {
-  BIGINT,
-  BOOLEAN,
-  DATE,
-  DOUBLE,
-  DuckDBDateValue,
-  DuckDBTimestampMillisecondsValue,
-  DuckDBTimestampTZValue,
-  DuckDBTimestampValue,
-  type DuckDBType,
-  type DuckDBValue,
-  FLOAT,
-  INTEGER,
-  SMALLINT,
-  TIMESTAMP,
-  TIMESTAMP_MS,
-  TIMESTAMPTZ,
-  TINYINT,
-  VARCHAR,
-} from "@duckdb/node-api";
 
 /**
  * The DuckDB column types the archive accepts, and the JavaScript values each takes
@@ -35,7 +16,8 @@ import {
  * - `FLOAT`, `DOUBLE`: a number;
  * - `DATE`: a `"YYYY-MM-DD"` string or a `Date` (its UTC day);
  * - `TIMESTAMP_MS`, `TIMESTAMP`, `TIMESTAMPTZ`: milliseconds since the Unix epoch
- *   (a number) or a `Date`. `TIMESTAMP_MS` keeps milliseconds, the others microseconds.
+ *   (a number) or a `Date`, within the range of a `Date` (±8.64e15 ms). `TIMESTAMP_MS`
+ *   keeps milliseconds, the others microseconds.
  */
 export type ParquetColumnType =
   | "VARCHAR"
@@ -57,18 +39,26 @@ export interface ColumnSpec {
   readonly type: ParquetColumnType;
 }
 
-/** Returned by a converter for a value that does not fit the column. */
+/** Returned by an encoder for a value that does not fit the column. */
 export const INVALID: unique symbol = Symbol("invalid");
 
-/** Turns a JavaScript value into what a DuckDB vector of the column's type takes. */
-export type Converter = (value: unknown) => DuckDBValue | null | typeof INVALID;
+/**
+ * A checked value as DuckDB reads it from CSV text (`csvTypeOf`): a number (written as
+ * its shortest exact text), a string (written quoted when it must be) or `null` (NULL).
+ */
+export type Cell = number | string | null;
+
+/** Checks a JavaScript value against the column's type and turns it into its cell. */
+export type Encoder = (value: unknown) => Cell | typeof INVALID;
 
 const MS_PER_DAY = 86_400_000;
+/** The range of a JavaScript `Date`, in epoch milliseconds. */
+const MAX_MS = 8.64e15;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-function integer(min: number, max: number): Converter {
+function integer(min: number, max: number): Encoder {
   return (v) =>
     v == null
       ? null
@@ -77,125 +67,141 @@ function integer(min: number, max: number): Converter {
         : INVALID;
 }
 
+/** Epoch milliseconds of a finite number or a valid Date within the Date range. */
 function millis(v: unknown): number | undefined {
-  if (typeof v === "number") return Number.isFinite(v) ? v : undefined;
-  if (v instanceof Date) {
-    const ms = v.getTime();
-    return Number.isNaN(ms) ? undefined : ms;
-  }
-  return undefined;
+  const ms = typeof v === "number" ? v : v instanceof Date ? v.getTime() : Number.NaN;
+  return ms >= -MAX_MS && ms <= MAX_MS ? ms : undefined;
 }
 
-function micros(make: (micros: bigint) => DuckDBValue): Converter {
-  return (v) => {
-    if (v == null) return null;
-    const ms = millis(v);
-    return ms === undefined ? INVALID : make(BigInt(Math.round(ms * 1000)));
-  };
-}
+/** Days since the epoch of checked `"YYYY-MM-DD"` strings. */
+const dayCache = new Map<string, number>();
 
-const dayCache = new Map<string, DuckDBDateValue>();
-
-function date(v: unknown): DuckDBValue | null | typeof INVALID {
+function date(v: unknown): Cell | typeof INVALID {
   if (v == null) return null;
   if (typeof v === "string") {
     const cached = dayCache.get(v);
     if (cached !== undefined) return cached;
     const m = DAY.exec(v);
     if (m === null) return INVALID;
-    const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-    const back = new Date(ms);
+    // Not `Date.UTC`, which reads years 0–99 as 1900–1999.
+    const back = new Date(0);
+    back.setUTCFullYear(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
     if (back.getUTCDate() !== Number(m[3]) || back.getUTCMonth() !== Number(m[2]) - 1) {
       return INVALID;
     }
-    const value = new DuckDBDateValue(ms / MS_PER_DAY);
+    const days = back.getTime() / MS_PER_DAY;
     if (dayCache.size >= 10_000) dayCache.clear();
-    dayCache.set(v, value);
-    return value;
+    dayCache.set(v, days);
+    return days;
   }
-  const ms = millis(v instanceof Date ? v : undefined);
-  return ms === undefined ? INVALID : new DuckDBDateValue(Math.floor(ms / MS_PER_DAY));
+  const ms = v instanceof Date ? millis(v) : undefined;
+  return ms === undefined ? INVALID : Math.floor(ms / MS_PER_DAY);
 }
 
 interface TypeInfo {
-  readonly type: DuckDBType;
-  readonly convert: Converter;
+  readonly encode: Encoder;
+  /** The type DuckDB reads the cell as. */
+  readonly csvType: string;
+  /** SQL making the column's value of the cell read as `csvType` (`cell`, an identifier). */
+  readonly load?: (cell: string) => string;
   readonly expected: string;
 }
 
+const number: Encoder = (v) => (v == null ? null : typeof v === "number" ? v : INVALID);
+
 const TYPES: Record<ParquetColumnType, TypeInfo> = {
   VARCHAR: {
-    type: VARCHAR,
-    convert: (v) => (v == null ? null : typeof v === "string" ? v : INVALID),
+    encode: (v) => (v == null ? null : typeof v === "string" ? v : INVALID),
+    csvType: "VARCHAR",
     expected: "a string",
   },
   BOOLEAN: {
-    type: BOOLEAN,
-    convert: (v) => (v == null ? null : typeof v === "boolean" ? v : INVALID),
+    encode: (v) => (v == null ? null : typeof v === "boolean" ? String(v) : INVALID),
+    csvType: "BOOLEAN",
     expected: "a boolean",
   },
-  TINYINT: { type: TINYINT, convert: integer(-128, 127), expected: "an integer in [-128, 127]" },
+  TINYINT: {
+    encode: integer(-128, 127),
+    csvType: "TINYINT",
+    expected: "an integer in [-128, 127]",
+  },
   SMALLINT: {
-    type: SMALLINT,
-    convert: integer(-32_768, 32_767),
+    encode: integer(-32_768, 32_767),
+    csvType: "SMALLINT",
     expected: "an integer in [-32768, 32767]",
   },
   INTEGER: {
-    type: INTEGER,
-    convert: integer(-2_147_483_648, 2_147_483_647),
+    encode: integer(-2_147_483_648, 2_147_483_647),
+    csvType: "INTEGER",
     expected: "a 32-bit integer",
   },
   BIGINT: {
-    type: BIGINT,
-    convert: (v) => {
+    encode: (v) => {
       if (v == null) return null;
-      if (typeof v === "bigint") return v >= INT64_MIN && v <= INT64_MAX ? v : INVALID;
-      return Number.isSafeInteger(v) ? BigInt(v as number) : INVALID;
+      if (typeof v === "bigint") return v >= INT64_MIN && v <= INT64_MAX ? String(v) : INVALID;
+      return Number.isSafeInteger(v) ? (v as number) : INVALID;
     },
+    csvType: "BIGINT",
     expected: "a safe integer or a 64-bit bigint",
   },
   FLOAT: {
-    type: FLOAT,
-    convert: (v) => (v == null ? null : typeof v === "number" ? v : INVALID),
+    // Rounded to single precision here, as storing into a FLOAT does: the shortest text
+    // of that double then reads back as that same float.
+    encode: (v) => (v == null ? null : typeof v === "number" ? Math.fround(v) : INVALID),
+    csvType: "FLOAT",
     expected: "a number",
   },
-  DOUBLE: {
-    type: DOUBLE,
-    convert: (v) => (v == null ? null : typeof v === "number" ? v : INVALID),
-    expected: "a number",
+  DOUBLE: { encode: number, csvType: "DOUBLE", expected: "a number" },
+  DATE: {
+    encode: date,
+    csvType: "INTEGER",
+    load: (cell) => `(DATE '1970-01-01' + ${cell})`,
+    expected: 'a "YYYY-MM-DD" string or a Date',
   },
-  DATE: { type: DATE, convert: date, expected: 'a "YYYY-MM-DD" string or a Date' },
   TIMESTAMP_MS: {
-    type: TIMESTAMP_MS,
-    convert: (v) => {
+    encode: (v) => {
       if (v == null) return null;
       const ms = millis(v);
-      return ms === undefined
-        ? INVALID
-        : new DuckDBTimestampMillisecondsValue(BigInt(Math.round(ms)));
+      return ms === undefined ? INVALID : Math.round(ms);
     },
-    expected: "epoch milliseconds or a Date",
+    csvType: "BIGINT",
+    load: (cell) => `CAST(make_timestamp_ms(${cell}) AS TIMESTAMP_MS)`,
+    expected: "epoch milliseconds or a Date (within the range of a Date)",
   },
   TIMESTAMP: {
-    type: TIMESTAMP,
-    convert: micros((us) => new DuckDBTimestampValue(us)),
-    expected: "epoch milliseconds or a Date",
+    encode: micros,
+    csvType: "BIGINT",
+    load: (cell) => `make_timestamp(${cell})`,
+    expected: "epoch milliseconds or a Date (within the range of a Date)",
   },
   TIMESTAMPTZ: {
-    type: TIMESTAMPTZ,
-    convert: micros((us) => new DuckDBTimestampTZValue(us)),
-    expected: "epoch milliseconds or a Date",
+    encode: micros,
+    csvType: "BIGINT",
+    load: (cell) => `make_timestamptz(${cell})`,
+    expected: "epoch milliseconds or a Date (within the range of a Date)",
   },
 };
 
-/** The DuckDB type object of a column type. */
-export function duckdbType(type: ParquetColumnType): DuckDBType {
-  return TYPES[type].type;
+/** Epoch microseconds, an integer below 2^63 in magnitude (exact as text). */
+function micros(v: unknown): Cell | typeof INVALID {
+  if (v == null) return null;
+  const ms = millis(v);
+  return ms === undefined ? INVALID : Math.round(ms * 1000);
 }
 
-/** The converter of a column type. */
-export function converterOf(type: ParquetColumnType): Converter {
-  return TYPES[type].convert;
+/** The encoder of a column type. */
+export function encoderOf(type: ParquetColumnType): Encoder {
+  return TYPES[type].encode;
+}
+
+/** The type DuckDB reads a column's CSV cells as. */
+export function csvTypeOf(type: ParquetColumnType): string {
+  return TYPES[type].csvType;
+}
+
+/** SQL turning `cell`, a CSV column read as {@link csvTypeOf}, into a value of `type`. */
+export function loadExpression(type: ParquetColumnType, cell: string): string {
+  return TYPES[type].load?.(cell) ?? cell;
 }
 
 /** What a column type takes, for error messages. */

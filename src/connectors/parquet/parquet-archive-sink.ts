@@ -1,49 +1,22 @@
 /**
- * An exactly-once Parquet archive sink. Rows are buffered in DuckDB (in memory), and
- * at each checkpoint written as Hive-partitioned Parquet into a hidden staging folder,
- * then published by atomic rename once the checkpoint covering them is committed, so
- * a crash at any moment leaves each row in exactly one published file after recovery.
- * The layout is described in `staging.ts` and docs/connectors-parquet.md.
+ * An exactly-once Parquet archive sink. Rows are written by DuckDB as Hive-partitioned
+ * Parquet into a hidden staging folder (in the background, and for the last rows at
+ * each checkpoint), then published by atomic rename once the checkpoint covering them
+ * is committed, so a crash at any moment leaves each row in exactly one published file
+ * after recovery. The writer is in `parquet-archive-writer.ts`; the layout is described
+ * in `staging.ts` and docs/connectors-parquet.md.
  */
-import { SerialQueue } from "../serial-queue.js";
 import { mkdir } from "node:fs/promises";
-import path from "node:path";
-import {
-  type DuckDBAppender,
-  type DuckDBConnection,
-  DuckDBDataChunk,
-  DuckDBInstance,
-  type DuckDBType,
-  type DuckDBValue,
-} from "@duckdb/node-api";
-import type { Batch, Sink, SinkContext, SinkWriter } from "../../engine/index.js";
-import {
-  COLUMN_NAME,
-  type ColumnSpec,
-  type Converter,
-  converterOf,
-  duckdbType,
-  expectedOf,
-  INVALID,
-  isColumnType,
-  partitionValueProblem,
-} from "./columns.js";
-import { ArchiveDirectoryInUseError, ParquetSinkError, ParquetValueError } from "./errors.js";
-import {
-  listFiles,
-  listPublished,
-  publishFile,
-  pruneEmptyFolders,
-  remove,
-  STAGED_EXTENSION,
-  STAGING,
-  stagedEpoch,
-  stagingFolder,
-  syncPath,
-} from "./staging.js";
+import { DuckDBInstance } from "@duckdb/node-api";
+import type { Sink, SinkContext, SinkWriter } from "../../engine/index.js";
+import { COLUMN_NAME, type ColumnSpec, isColumnType } from "./columns.js";
+import { ArchiveDirectoryInUseError, ParquetSinkError } from "./errors.js";
+import { type Database, ParquetArchiveWriter } from "./parquet-archive-writer.js";
+import { parseProgress, publishAll } from "./progress.js";
+import { listPublished, pruneEmptyFolders, remove, STAGING, syncPath } from "./staging.js";
 
-const DEFAULT_BUFFER_ROWS = 8192;
-const CHUNK_ROWS = 2048;
+export type { ParquetSinkProgress } from "./progress.js";
+
 const COMPRESSIONS = ["zstd", "snappy", "gzip", "lz4_raw", "brotli", "uncompressed"] as const;
 
 /** Parquet compression codecs DuckDB writes. */
@@ -72,33 +45,32 @@ export interface ParquetArchiveSinkOptions<T> {
    * instead of refusing to start. Default false.
    */
   readonly overwrite?: boolean;
-  /** Buffered rows after which `needsFlush` turns true (they then move into DuckDB). Default 8192. */
+  /** Buffered rows after which `needsFlush` turns true (they are then handed to the CSV thread). Default 8192. */
   readonly bufferRows?: number;
-  /** DuckDB worker threads. Default 1: one file per partition folder and epoch, and no contention with the pipeline. */
-  readonly threads?: number;
-}
-
-/** The progress a {@link ParquetArchiveSink} returns from `prepareCommit` and expects back. */
-export interface ParquetSinkProgress {
-  /** The epoch's staging folder (relative to the directory); `null` when the epoch had no row. */
-  readonly staging: string | null;
   /**
-   * Staged files to publish, relative to the directory, sorted: this epoch's and those
-   * of earlier epochs prepared but never committed.
+   * Rows after which DuckDB writes the rows handed to it as Parquet in the background,
+   * instead of waiting for the checkpoint, whose pause then only writes the rest. Each
+   * such segment adds a file per partition folder to the epoch. Default 262,144.
    */
-  readonly files: readonly string[];
+  readonly segmentRows?: number;
+  /** DuckDB threads. Default 1: leaves the other cores to the pipeline. */
+  readonly threads?: number;
 }
 
 /**
  * Archives records as Hive-partitioned Parquet files, exactly once, by checkpoint
- * epochs, using an in-memory DuckDB per writer.
+ * epochs, using an in-memory DuckDB and a CSV thread per writer.
  *
- * - `write` converts each record's values (`row`) to the column types and buffers
- *   them; `flush` appends the buffer to DuckDB.
- * - `prepareCommit(n)` writes the epoch's rows with DuckDB's partitioned `COPY` into
- *   `.staging/epoch-<n>/<k>=<v>/…/epoch-<n>-<i>.parquet.tmp`, fsyncs the files and
- *   folders, empties the table and returns {@link ParquetSinkProgress}. An epoch with
- *   no row writes nothing (`staging: null`).
+ * - `write` checks each record's values (`row`) against the column types and buffers
+ *   them in typed arrays. `flush` hands the buffer to the CSV thread, which writes it
+ *   as a CSV file under `.staging/pending/`; every `segmentRows` rows, DuckDB reads
+ *   those files (`read_csv`) and writes them with its partitioned `COPY` as a pending
+ *   Parquet segment, fsynced. Both run behind the pipeline, in their own threads.
+ * - `prepareCommit(n)` has DuckDB write the rows not in a segment yet the same way,
+ *   moves every pending segment's files to
+ *   `.staging/epoch-<n>/<k>=<v>/…/epoch-<n>-<i>.parquet.tmp`, fsyncs the folders and
+ *   returns {@link ParquetSinkProgress}. An epoch with no row writes nothing
+ *   (`staging: null`).
  * - `commit(n, progress)` renames each staged file to `<k>=<v>/…/epoch-<n>-<i>.parquet`,
  *   fsyncs the folders and deletes the staging folders. Idempotent: a staged file gone
  *   with its published file present was already moved.
@@ -173,12 +145,6 @@ export class ParquetArchiveSink<T> implements Sink<T> {
   }
 }
 
-/** The in-memory DuckDB of one writer, with its `rows` table created. */
-interface Database {
-  readonly instance: DuckDBInstance;
-  readonly connection: DuckDBConnection;
-}
-
 async function openDatabase<T>(
   directory: string,
   options: ParquetArchiveSinkOptions<T>,
@@ -188,272 +154,10 @@ async function openDatabase<T>(
     instance = await DuckDBInstance.create(":memory:", {
       threads: String(options.threads ?? 1),
     });
-    const connection = await instance.connect();
-    const columns = options.columns.map((c) => `${quote(c.name)} ${c.type}`).join(", ");
-    await connection.run(`CREATE TABLE rows (${columns})`);
-    return { instance, connection };
+    return { instance, connection: await instance.connect() };
   } catch (error) {
     instance?.closeSync();
     throw new ParquetSinkError(directory, "cannot start DuckDB", { cause: error });
-  }
-}
-
-/** Publishes every file of `progress` and syncs the folders they went to. */
-async function publishAll(directory: string, progress: ParquetSinkProgress): Promise<void> {
-  const folders = new Set<string>();
-  for (const file of progress.files) folders.add(await publishFile(directory, file));
-  for (const folder of folders) await syncPath(directory, folder);
-}
-
-/** The running writer. DuckDB and file operations run one at a time, in call order. */
-class ParquetArchiveWriter<T> implements SinkWriter<T> {
-  readonly #directory: string;
-  readonly #row: (value: T) => readonly unknown[];
-  readonly #names: readonly string[];
-  readonly #types: readonly DuckDBType[];
-  readonly #converters: readonly Converter[];
-  readonly #expected: readonly string[];
-  /** Per column: the set of partition values already checked, or `null` for other columns. */
-  readonly #checked: (Set<unknown> | null)[];
-  readonly #bufferRows: number;
-  readonly #copyOptions: string;
-  #database: Database;
-  #appender: DuckDBAppender | null = null;
-  /** Converted values not yet in DuckDB, per column. */
-  #columns: (DuckDBValue | null)[][];
-  #buffered = 0;
-  /** Rows in the DuckDB table (this epoch's). */
-  #rowsInTable = 0;
-  /** Staged files prepared but not committed yet. */
-  #prepared: string[] = [];
-  readonly #queue = new SerialQueue(
-    (cause) =>
-      new ParquetSinkError(this.#directory, "an earlier write failed; the sink is unusable", {
-        cause,
-      }),
-  );
-  #closed = false;
-
-  constructor(options: ParquetArchiveSinkOptions<T>, database: Database) {
-    this.#directory = options.directory;
-    this.#row = options.row;
-    this.#names = options.columns.map((c) => c.name);
-    this.#types = options.columns.map((c) => duckdbType(c.type));
-    this.#converters = options.columns.map((c) => converterOf(c.type));
-    this.#expected = options.columns.map((c) => expectedOf(c.type));
-    this.#checked = options.columns.map((c) =>
-      options.partitionBy.includes(c.name) && c.type === "VARCHAR" ? new Set() : null,
-    );
-    this.#bufferRows = options.bufferRows ?? DEFAULT_BUFFER_ROWS;
-    const copy = [
-      "FORMAT PARQUET",
-      `PARTITION_BY (${options.partitionBy.map(quote).join(", ")})`,
-      "WRITE_PARTITION_COLUMNS true",
-      `FILE_EXTENSION '${STAGED_EXTENSION}'`,
-      `COMPRESSION ${options.compression ?? "zstd"}`,
-    ];
-    if (options.rowGroupSize !== undefined) copy.push(`ROW_GROUP_SIZE ${options.rowGroupSize}`);
-    this.#copyOptions = copy.join(", ");
-    this.#database = database;
-    this.#columns = this.#names.map(() => []);
-  }
-
-  get needsFlush(): boolean {
-    return this.#buffered >= this.#bufferRows;
-  }
-
-  write(batch: Batch<T>): void {
-    if (this.#closed) throw new ParquetSinkError(this.#directory, "write after close");
-    this.#queue.check();
-    const { values } = batch;
-    const width = this.#names.length;
-    const converters = this.#converters;
-    const columns = this.#columns;
-    const converted: (DuckDBValue | null)[] = new Array(width);
-    for (let i = 0; i < values.length; i++) {
-      let row: readonly unknown[];
-      try {
-        row = this.#row(values[i] as T);
-      } catch (error) {
-        throw new ParquetSinkError(this.#directory, `\`row\` failed on record ${i} of a batch`, {
-          cause: error,
-        });
-      }
-      if (!Array.isArray(row) || row.length !== width) {
-        throw new ParquetValueError(
-          this.#directory,
-          undefined,
-          `\`row\` gave ${Array.isArray(row) ? `${row.length} values` : typeof row} for record ${i} of a batch; expected ${width} values`,
-        );
-      }
-      for (let c = 0; c < width; c++) {
-        const raw: unknown = row[c];
-        const value = (converters[c] as Converter)(raw);
-        if (value === INVALID) {
-          throw new ParquetValueError(
-            this.#directory,
-            this.#names[c],
-            `expected ${this.#expected[c]}, got ${describe(raw)} (record ${i} of a batch)`,
-          );
-        }
-        const checked = this.#checked[c];
-        if (checked && typeof raw === "string" && !checked.has(raw)) this.#checkPartition(c, raw);
-        converted[c] = value;
-      }
-      for (let c = 0; c < width; c++)
-        (columns[c] as (DuckDBValue | null)[]).push(converted[c] ?? null);
-      this.#buffered++;
-    }
-  }
-
-  flush(): Promise<void> {
-    if (this.#closed) return this.#rejectClosed("flush");
-    const buffer = this.#takeBuffer();
-    return this.#queue.run(async () => {
-      if (buffer !== null) await this.#append(buffer);
-    });
-  }
-
-  prepareCommit(checkpointId: number): Promise<unknown> {
-    if (this.#closed) return this.#rejectClosed("prepareCommit");
-    const buffer = this.#takeBuffer();
-    let progress: ParquetSinkProgress = { staging: null, files: [] };
-    return this.#queue
-      .run(async () => {
-        if (buffer !== null) await this.#append(buffer);
-        const staged = this.#rowsInTable > 0 ? await this.#stage(checkpointId) : [];
-        // Earlier epochs prepared but never committed: this checkpoint covers them now.
-        const files = [...this.#prepared, ...staged].sort();
-        progress = { staging: staged.length > 0 ? stagingFolder(checkpointId) : null, files };
-        this.#prepared = files;
-      })
-      .then(() => progress);
-  }
-
-  commit(checkpointId: number, progress: unknown): Promise<void> {
-    if (this.#closed) return this.#rejectClosed("commit");
-    let parsed: ParquetSinkProgress;
-    try {
-      parsed = parseProgress(this.#directory, progress, checkpointId);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.#queue.run(async () => {
-      await publishAll(this.#directory, parsed);
-      const folders = new Set(parsed.files.map((f) => f.split("/").slice(0, 2).join("/")));
-      if (parsed.staging !== null) folders.add(parsed.staging);
-      for (const folder of folders) await remove(this.#directory, folder);
-      const done = new Set(parsed.files);
-      this.#prepared = this.#prepared.filter((f) => !done.has(f));
-    });
-  }
-
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#columns = this.#names.map(() => []);
-    this.#buffered = 0;
-    await this.#queue.idle();
-    const { instance, connection } = this.#database;
-    try {
-      this.#appender?.closeSync();
-    } catch {
-      // The rows it held are discarded with the database.
-    }
-    this.#appender = null;
-    connection.closeSync();
-    instance.closeSync();
-  }
-
-  #checkPartition(column: number, value: string): void {
-    const name = this.#names[column] as string;
-    const problem = partitionValueProblem(name, value);
-    if (problem !== undefined) throw new ParquetValueError(this.#directory, name, problem);
-    const checked = this.#checked[column] as Set<unknown>;
-    if (checked.size >= 100_000) checked.clear();
-    checked.add(value);
-  }
-
-  /** Writes the table's rows as staged Parquet files of epoch `id`; returns their paths. */
-  async #stage(id: number): Promise<string[]> {
-    const directory = this.#directory;
-    const folder = stagingFolder(id);
-    const target = path.join(directory, folder);
-    await this.#io(`cannot stage epoch ${id}`, async () => {
-      this.#closeAppender();
-      await remove(directory, folder);
-      await mkdir(path.join(directory, STAGING), { recursive: true });
-      const { connection } = this.#database;
-      await connection.run(
-        `COPY (SELECT * FROM rows) TO ${literal(target)} ` +
-          `(${this.#copyOptions}, FILENAME_PATTERN 'epoch-${id}-{i}')`,
-      );
-      await connection.run("TRUNCATE rows");
-      this.#rowsInTable = 0;
-    });
-    const files = await listFiles(directory, folder, false);
-    const folders = new Set<string>([path.join(directory, STAGING), target]);
-    for (const file of files) {
-      await syncPath(directory, path.join(directory, file));
-      let parent = path.posix.dirname(file);
-      while (parent.length > folder.length) {
-        folders.add(path.join(directory, parent));
-        parent = path.posix.dirname(parent);
-      }
-    }
-    for (const f of folders) await syncPath(directory, f);
-    return files;
-  }
-
-  #closeAppender(): void {
-    const appender = this.#appender;
-    this.#appender = null;
-    appender?.closeSync();
-  }
-
-  /** Appends converted columns to the DuckDB table, one data chunk per 2048 rows. */
-  async #append(columns: (DuckDBValue | null)[][]): Promise<void> {
-    await this.#io("cannot append rows to DuckDB", async () => {
-      if (this.#appender === null) {
-        this.#appender = await this.#database.connection.createAppender("rows");
-      }
-      const appender = this.#appender;
-      const total = (columns[0] as (DuckDBValue | null)[]).length;
-      for (let start = 0; start < total; start += CHUNK_ROWS) {
-        const count = Math.min(CHUNK_ROWS, total - start);
-        const chunk = DuckDBDataChunk.create(this.#types, count);
-        for (let c = 0; c < columns.length; c++) {
-          const values = columns[c] as (DuckDBValue | null)[];
-          const vector = chunk.getColumnVector(c);
-          for (let r = 0; r < count; r++) vector.setItem(r, values[start + r] ?? null);
-          vector.flush();
-        }
-        appender.appendDataChunk(chunk);
-      }
-      appender.flushSync();
-      this.#rowsInTable += total;
-    });
-  }
-
-  #takeBuffer(): (DuckDBValue | null)[][] | null {
-    if (this.#buffered === 0) return null;
-    const columns = this.#columns;
-    this.#columns = this.#names.map(() => []);
-    this.#buffered = 0;
-    return columns;
-  }
-
-  #rejectClosed(operation: string): Promise<never> {
-    return Promise.reject(new ParquetSinkError(this.#directory, `${operation} after close`));
-  }
-
-  async #io<R>(what: string, operation: () => Promise<R>): Promise<R> {
-    try {
-      return await operation();
-    } catch (error) {
-      if (error instanceof ParquetSinkError) throw error;
-      throw new ParquetSinkError(this.#directory, what, { cause: error });
-    }
   }
 }
 
@@ -497,51 +201,9 @@ function validateOptions<T>(options: ParquetArchiveSinkOptions<T>): void {
   };
   positive("rowGroupSize", options.rowGroupSize);
   positive("bufferRows", options.bufferRows);
+  positive("segmentRows", options.segmentRows);
   positive("threads", options.threads);
   if (options.compression !== undefined && !COMPRESSIONS.includes(options.compression)) {
     fail(`\`compression\` must be one of ${COMPRESSIONS.join(", ")}`);
   }
-}
-
-/** Validates progress read back from a checkpoint. */
-function parseProgress(
-  directory: string,
-  progress: unknown,
-  checkpointId: number,
-): ParquetSinkProgress {
-  if (typeof progress === "object" && progress !== null) {
-    const { staging, files } = progress as { staging?: unknown; files?: unknown };
-    const stagingOk =
-      staging === null || (typeof staging === "string" && staging === stagingFolder(checkpointId));
-    if (
-      stagingOk &&
-      Array.isArray(files) &&
-      files.every((f) => typeof f === "string" && stagedEpoch(f, checkpointId) !== undefined)
-    ) {
-      return { staging: staging as string | null, files: files as string[] };
-    }
-  }
-  throw new ParquetSinkError(
-    directory,
-    `invalid sink progress ${JSON.stringify(progress)} for checkpoint ${checkpointId}: expected ` +
-      `{ staging: "${stagingFolder(checkpointId)}" | null, files: [".staging/epoch-<n>/<k>=<v>/…/epoch-<n>-<i>.parquet.tmp", …] }`,
-  );
-}
-
-/** An SQL identifier in double quotes. */
-function quote(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-/** An SQL string literal. */
-function literal(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
-}
-
-function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value.slice(0, 40));
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  if (typeof value === "bigint") return `${value}n`;
-  if (value instanceof Date) return `Date(${value.getTime()})`;
-  return typeof value;
 }

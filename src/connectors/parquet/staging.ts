@@ -3,6 +3,9 @@
  * are published, listing both, publishing a staged file by atomic rename, and making
  * it durable.
  *
+ * - `.staging/pending/rows-<k>.csv`: rows handed to DuckDB, not in Parquet yet.
+ * - `.staging/pending/segment-<k>/<k1>=<v1>/…/part-<i>.parquet.tmp`: rows in Parquet,
+ *   durable, that no checkpoint has claimed yet.
  * - `.staging/epoch-<n>/<k1>=<v1>/…/epoch-<n>-<i>.parquet.tmp`: rows of checkpoint
  *   `n`, durable, not published. The `.parquet.tmp` extension keeps them out of
  *   `**\/*.parquet` globs (DuckDB's `**` descends into hidden folders).
@@ -24,6 +27,14 @@ export const STAGED_EXTENSION = "parquet.tmp";
 const STAGED_FILE = /^epoch-(\d+)-(\d+)\.parquet\.tmp$/;
 const EPOCH_FOLDER = /^epoch-(\d+)$/;
 const PARTITION_FOLDER = /^[A-Za-z][A-Za-z0-9_]*=[^/\\]*$/;
+
+/** Where rows wait for a checkpoint to claim them, relative to the archive directory. */
+export const PENDING = `${STAGING}/pending`;
+
+/** The folder of pending Parquet segment `k`, relative to the archive directory. */
+export function segmentFolder(k: number): string {
+  return `${PENDING}/segment-${k}`;
+}
 
 /** The staging folder of epoch `id`, relative to the archive directory (POSIX separators). */
 export function stagingFolder(id: number): string {
@@ -94,6 +105,46 @@ export function stagedEpoch(file: string, checkpointId: number): number | undefi
   }
   const epoch = Number(folder[1]);
   return epoch <= checkpointId ? epoch : undefined;
+}
+
+/**
+ * Moves the Parquet files of pending segment folder `segment` into the staging folder of
+ * epoch `id`, each to its partition folder as `epoch-<id>-<i>.parquet.tmp`, `i` counting
+ * per partition folder in `next` (shared by the segments of one epoch). Returns the
+ * staged paths, relative to `directory`. The files keep their content (synced already);
+ * their new folders are for the caller to sync.
+ */
+export async function claimSegment(
+  directory: string,
+  segment: string,
+  id: number,
+  next: Map<string, number>,
+): Promise<string[]> {
+  const epoch = stagingFolder(id);
+  const moves = (await listFiles(directory, segment, false)).map((file) => {
+    const partition = path.posix.dirname(file.slice(segment.length + 1));
+    const i = next.get(partition) ?? 0;
+    next.set(partition, i + 1);
+    return {
+      file,
+      partition,
+      target: `${epoch}/${partition}/epoch-${id}-${i}.${STAGED_EXTENSION}`,
+    };
+  });
+  await Promise.all(
+    moves.map(async ({ file, partition, target }) => {
+      try {
+        await mkdir(path.join(directory, epoch, partition), { recursive: true });
+        await rename(path.join(directory, file), path.join(directory, target));
+      } catch (error) {
+        throw new ParquetSinkError(directory, `cannot stage ${file} as ${target}`, {
+          cause: error,
+        });
+      }
+    }),
+  );
+  await remove(directory, segment);
+  return moves.map((m) => m.target);
 }
 
 /** Where a staged file is published: outside the staging folder, `.parquet` for `.parquet.tmp`. */
@@ -167,6 +218,11 @@ export async function pruneEmptyFolders(directory: string, relative = ""): Promi
     } else empty = false;
   }
   return empty;
+}
+
+/** fsyncs files or folders (absolute paths), all at once; see {@link syncPath}. */
+export async function syncAll(directory: string, targets: Iterable<string>): Promise<void> {
+  await Promise.all(Array.from(targets, (target) => syncPath(directory, target)));
 }
 
 /**

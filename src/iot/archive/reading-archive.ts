@@ -23,23 +23,47 @@ export const READING_ARCHIVE_COLUMNS: readonly ColumnSpec[] = [
   ...MEASURE_FIELDS.map((name): ColumnSpec => ({ name, type: "DOUBLE" })),
 ];
 
-function row(r: EnrichedReading): unknown[] {
-  const values: unknown[] = [
-    r.facility_id,
-    r.sensor_type,
-    new Date(r.timestamp).toISOString().slice(0, 10),
-    r.sensor_id,
-    r.timestamp,
-    r.value,
-    r.quality_score,
-    r.equipment_id,
-    r.production_line,
-    r.shift,
-    r.hour_of_day,
-    r.unit ?? null,
-  ];
-  for (const m of MEASURE_FIELDS) values.push(r[m] ?? null);
-  return values;
+const MS_PER_DAY = 86_400_000;
+/** The UTC day last formatted by {@link utcDay}, and its text: readings come in time order. */
+let lastDay = Number.NaN;
+let lastDayText = "";
+
+/** The UTC day of epoch milliseconds `ms` as `"YYYY-MM-DD"` (throws for an invalid time). */
+function utcDay(ms: number): string {
+  const day = Math.floor(ms / MS_PER_DAY);
+  if (day !== lastDay) {
+    lastDayText = new Date(ms).toISOString().slice(0, 10);
+    lastDay = day;
+  }
+  return lastDayText;
+}
+
+const FIRST_MEASURE = READING_ARCHIVE_COLUMNS.length - MEASURE_FIELDS.length;
+
+/**
+ * The archive's `row`: a reading's values in column order, in one array reused from
+ * reading to reading (the sink copies the values at once).
+ */
+function rowOf(): (r: EnrichedReading) => unknown[] {
+  const values = new Array<unknown>(READING_ARCHIVE_COLUMNS.length).fill(null);
+  return (r) => {
+    values[0] = r.facility_id;
+    values[1] = r.sensor_type;
+    values[2] = utcDay(r.timestamp);
+    values[3] = r.sensor_id;
+    values[4] = r.timestamp;
+    values[5] = r.value;
+    values[6] = r.quality_score;
+    values[7] = r.equipment_id;
+    values[8] = r.production_line;
+    values[9] = r.shift;
+    values[10] = r.hour_of_day;
+    values[11] = r.unit ?? null;
+    for (let m = 0; m < MEASURE_FIELDS.length; m++) {
+      values[FIRST_MEASURE + m] = r[MEASURE_FIELDS[m] as (typeof MEASURE_FIELDS)[number]] ?? null;
+    }
+    return values;
+  };
 }
 
 /**
@@ -54,7 +78,7 @@ export function readingArchiveSink(
     directory,
     overwrite: options.overwrite ?? false,
     columns: READING_ARCHIVE_COLUMNS,
-    row,
+    row: rowOf(),
     partitionBy: ["facility_id", "sensor_type", "date"],
   });
 }
