@@ -8,7 +8,9 @@
  *   share state with it;
  * - `result` does not change the accumulator;
  * - snapshot → JSON → restore gives an accumulator with the same result and the same
- *   behaviour on further records.
+ *   behaviour on further records;
+ * - the packed accumulator (`packedOf`) computes exactly what the object form computes:
+ *   the same results and snapshots, record by record and merged.
  *
  * Used by aggregator.test.ts for every built-in; user-defined aggregators can use it too.
  */
@@ -16,6 +18,7 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import fc from "fast-check";
 import type { Aggregator } from "./aggregator.js";
+import { newDoubles, packedOf } from "./packed.js";
 
 /** A record with its event time, as a window operator passes them to `add`. */
 export interface Timed<In> {
@@ -180,6 +183,56 @@ export function checkAggregatorLaws<In, Acc, Out>(
         const first = aggregator.result(acc);
         assert.deepEqual(aggregator.result(acc), first);
         assert.deepEqual(snap(acc), before);
+      }),
+      { numRuns },
+    );
+  });
+
+  it("the packed accumulator gives exactly the object form's results and snapshots", () => {
+    const packed = packedOf(aggregator);
+    // Two accumulators side by side, at offsets other than 0, as a window keeps its panes.
+    const nums = packed.numbers;
+    const refs = packed.refs;
+    fc.assert(
+      fc.property(records, cuts, (all, cutPoints) => {
+        const n = newDoubles(1 + 2 * nums);
+        const r = new Array<unknown>(1 + 2 * refs).fill(null);
+        const n2 = newDoubles(nums);
+        const r2 = new Array<unknown>(refs).fill(null);
+        const same = (i: number, j: number, acc: Acc, an: number[] = n, ar: unknown[] = r) => {
+          assert.deepEqual(packed.result(an, i, ar, j), aggregator.result(acc));
+          assert.deepEqual(
+            throughJson(packed.snapshot(an, i, ar, j)),
+            throughJson(aggregator.snapshot(acc)),
+          );
+        };
+        packed.init(n, 1, r, 1);
+        packed.init(n, 1 + nums, r, 1 + refs);
+        same(1, 1, aggregator.create());
+        let acc = aggregator.create();
+        for (const { record, time } of all) {
+          packed.add(n, 1, r, 1, record, time);
+          acc = aggregator.add(acc, record, time);
+        }
+        same(1, 1, acc);
+        // Merged panes, into an empty accumulator as a window does when it fires.
+        let folded = aggregator.create();
+        packed.init(n, 1 + nums, r, 1 + refs);
+        for (const part of split(all, cutPoints)) {
+          packed.init(n2, 0, r2, 0);
+          for (const { record, time } of part) packed.add(n2, 0, r2, 0, record, time);
+          packed.merge(n, 1 + nums, r, 1 + refs, n2, 0, r2, 0);
+          folded = aggregator.merge(folded, aggregate(aggregator, part));
+        }
+        same(1 + nums, 1 + refs, folded);
+        // Restored from the object form's snapshot, it goes on the same.
+        packed.restore(throughJson(aggregator.snapshot(acc)), n2, 0, r2, 0);
+        same(0, 0, acc, n2, r2);
+        for (const { record, time } of all) {
+          packed.add(n2, 0, r2, 0, record, time);
+          acc = aggregator.add(acc, record, time);
+        }
+        same(0, 0, acc, n2, r2);
       }),
       { numRuns },
     );

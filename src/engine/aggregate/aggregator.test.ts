@@ -7,6 +7,7 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { SnapshotError } from "../errors.js";
 import { checkAggregatorLaws, type Timed } from "./aggregator-laws.case.js";
+import { newDoubles } from "./packed.js";
 import {
   type AnyAggregator,
   approxDistinctCount,
@@ -18,6 +19,7 @@ import {
   last,
   max,
   min,
+  packedOf,
   quantile,
   quantiles,
   slope,
@@ -140,11 +142,19 @@ describe("restore rejects malformed snapshots", () => {
   const garbage: unknown[] = ["garbage", true, { x: "1" }, [{}], undefined];
   for (const { name, aggregator } of cases) {
     it(`${name} throws SnapshotError`, () => {
+      const packed = packedOf(aggregator);
+      const n = newDoubles(packed.numbers);
+      const r = new Array<unknown>(packed.refs).fill(null);
       for (const snapshot of garbage) {
         assert.throws(
           () => aggregator.restore(snapshot),
           SnapshotError,
           `restore(${JSON.stringify(snapshot)})`,
+        );
+        assert.throws(
+          () => packed.restore(snapshot, n, 0, r, 0),
+          SnapshotError,
+          `packed restore(${JSON.stringify(snapshot)})`,
         );
       }
     });

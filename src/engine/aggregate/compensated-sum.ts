@@ -35,3 +35,29 @@ export function compensatedValue(acc: CompensatedSum): number {
   const sum = acc.sum;
   return Number.isFinite(sum) ? sum + acc.compensation : sum;
 }
+
+// The same on numbers in place: the sum at `a[i]`, its compensation at `a[i + 1]`.
+
+/** `addCompensated` on the sum at `a[i]`. */
+export function addCompensatedAt(a: number[], i: number, value: number): void {
+  const sum = a[i]!;
+  const total = sum + value;
+  if (Math.abs(sum) >= Math.abs(value)) {
+    a[i + 1] = a[i + 1]! + (sum - total + value);
+  } else {
+    a[i + 1] = a[i + 1]! + (value - total + sum);
+  }
+  a[i] = total;
+}
+
+/** `mergeCompensated` of the sum at `f[fi]` into the one at `a[i]`. */
+export function mergeCompensatedAt(a: number[], i: number, f: readonly number[], fi: number): void {
+  addCompensatedAt(a, i, f[fi]!);
+  a[i + 1] = a[i + 1]! + f[fi + 1]!;
+}
+
+/** `compensatedValue` of the sum at `a[i]`. */
+export function compensatedValueAt(a: readonly number[], i: number): number {
+  const sum = a[i]!;
+  return Number.isFinite(sum) ? sum + a[i + 1]! : sum;
+}

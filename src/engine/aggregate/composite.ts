@@ -3,7 +3,13 @@
  * in one pass, with one accumulator per window that holds one child accumulator per
  * name.
  */
-import type { Aggregator, AggregatorResult, AnyAggregator } from "./aggregator.js";
+import type {
+  Aggregator,
+  AggregatorResult,
+  AnyAggregator,
+  PackedAccumulator,
+} from "./aggregator.js";
+import { packedOf } from "./packed.js";
 import { malformedSnapshot, readObject } from "./read-snapshot.js";
 
 /** Named aggregators over records of type `In`, as passed to {@link composite}. */
@@ -41,7 +47,8 @@ type InputOf<A> = A extends Aggregator<infer In, unknown, unknown> ? In : never;
  * empty value and error bound; composites can be nested. The accumulator is an array
  * of the children's accumulators in the order of `Object.keys(spec)`; the snapshot is
  * an object with one child snapshot per name, so a snapshot restores into a composite
- * with the same names in any order.
+ * with the same names in any order. Packed (see `PackedAccumulator`), the children's
+ * numbers and refs lie side by side in the same order.
  */
 export function composite<In, S extends CompositeSpec<In>>(
   spec: S,
@@ -73,7 +80,91 @@ export function composite<In, S extends CompositeSpec<In>>(
         return children[i]!.restore(s[name]);
       });
     },
+    packed: packedComposite(names, children) as PackedAccumulator<
+      In & CompositeInput<S>,
+      CompositeResult<S>
+    >,
   };
+}
+
+/** The children's packed accumulators side by side: numbers at `nums[k]`, refs at `refs[k]`. */
+function packedComposite(
+  names: readonly string[],
+  children: readonly AnyAggregator<unknown>[],
+): PackedAccumulator<unknown, Record<string, unknown>> {
+  const packs = children.map((child) => packedOf(child));
+  const size = packs.length;
+  const nums: number[] = [];
+  const refs: number[] = [];
+  let numbers = 0;
+  let refCount = 0;
+  for (const p of packs) {
+    nums.push(numbers);
+    refs.push(refCount);
+    numbers += p.numbers;
+    refCount += p.refs;
+  }
+  return {
+    numbers,
+    refs: refCount,
+    init(n, i, r, j) {
+      for (let k = 0; k < size; k++) packs[k]!.init(n, i + nums[k]!, r, j + refs[k]!);
+    },
+    add: unrolledPackedAdd(packs, nums, refs),
+    merge(n, i, r, j, fn, fi, fr, fj) {
+      for (let k = 0; k < size; k++) {
+        packs[k]!.merge(n, i + nums[k]!, r, j + refs[k]!, fn, fi + nums[k]!, fr, fj + refs[k]!);
+      }
+    },
+    result(n, i, r, j) {
+      const out: Record<string, unknown> = {};
+      for (let k = 0; k < size; k++)
+        out[names[k]!] = packs[k]!.result(n, i + nums[k]!, r, j + refs[k]!);
+      return out;
+    },
+    snapshot(n, i, r, j) {
+      const out: Record<string, unknown> = {};
+      for (let k = 0; k < size; k++) {
+        out[names[k]!] = packs[k]!.snapshot(n, i + nums[k]!, r, j + refs[k]!);
+      }
+      return out;
+    },
+    restore(snapshot, n, i, r, j) {
+      const s = readObject(snapshot, "composite");
+      for (let k = 0; k < size; k++) {
+        const name = names[k]!;
+        if (!Object.hasOwn(s, name)) throw malformedSnapshot("composite", `missing "${name}"`);
+        packs[k]!.restore(s[name], n, i + nums[k]!, r, j + refs[k]!);
+      }
+    },
+  };
+}
+
+type PackedAddFn = (
+  n: number[],
+  i: number,
+  r: unknown[],
+  j: number,
+  record: unknown,
+  time: number,
+) => void;
+
+/** The packed `add` of every child in turn, one call site per child (see `unrolledAdd`). */
+function unrolledPackedAdd(
+  packs: readonly PackedAccumulator<unknown, unknown>[],
+  nums: readonly number[],
+  refs: readonly number[],
+): PackedAddFn {
+  const body = packs
+    .map((_, k) => `c${k}.add(n, i + ${nums[k]}, r, j + ${refs[k]}, record, time);`)
+    .join("\n");
+  const names = packs.map((_, k) => `c${k}`);
+  // The generated source contains only indices and offsets, never user input.
+  const make = new Function(
+    ...names,
+    `return function add(n, i, r, j, record, time) {\n${body}\n};`,
+  );
+  return make(...packs) as PackedAddFn;
 }
 
 type AddFn = (acc: unknown[], record: unknown, time: number) => unknown[];

@@ -9,12 +9,31 @@ import { readCount } from "./read-snapshot.js";
  * Result: the number of records; `0` when empty. Exact; merge adds counts.
  */
 export function count<In>(): Aggregator<In, number, number> {
+  const restore = (snapshot: unknown) => readCount(snapshot, "count", "the count");
   return {
     create: () => 0,
     add: (acc) => acc + 1,
     merge: (into, from) => into + from,
     result: (acc) => acc,
     snapshot: (acc) => acc,
-    restore: (snapshot) => readCount(snapshot, "count", "the count"),
+    restore,
+    packed: {
+      numbers: 1,
+      refs: 0,
+      init(n, i) {
+        n[i] = 0;
+      },
+      add(n, i) {
+        n[i] = n[i]! + 1;
+      },
+      merge(n, i, _r, _j, fn, fi) {
+        n[i] = n[i]! + fn[fi]!;
+      },
+      result: (n, i) => n[i]!,
+      snapshot: (n, i) => n[i]!,
+      restore(snapshot, n, i) {
+        n[i] = restore(snapshot);
+      },
+    },
   };
 }

@@ -45,6 +45,11 @@ function byTime<In>(
   empty: number,
 ): Aggregator<In, TimedValueAcc, number | null> {
   const earliest = empty > 0;
+  const restore = (snapshot: unknown): TimedValueAcc => {
+    if (snapshot === null) return { time: empty, value: 0 };
+    const s = readObject(snapshot, name);
+    return { time: readNumber(s.time, name, "time"), value: readNumber(s.value, name, "value") };
+  };
   return {
     create: () => ({ time: empty, value: 0 }),
     add(acc, record, time) {
@@ -67,10 +72,37 @@ function byTime<In>(
     },
     result: (acc) => (acc.time === empty ? null : acc.value),
     snapshot: (acc) => (acc.time === empty ? null : { time: acc.time, value: acc.value }),
-    restore(snapshot) {
-      if (snapshot === null) return { time: empty, value: 0 };
-      const s = readObject(snapshot, name);
-      return { time: readNumber(s.time, name, "time"), value: readNumber(s.value, name, "value") };
+    restore,
+    // In place: the time, then the value.
+    packed: {
+      numbers: 2,
+      refs: 0,
+      init(n, i) {
+        n[i] = empty;
+        n[i + 1] = 0;
+      },
+      add(n, i, _r, _j, record, time) {
+        if (earliest ? time < n[i]! : time > n[i]!) {
+          const value = field(record);
+          if (Number.isFinite(value) && Number.isFinite(time)) {
+            n[i] = time;
+            n[i + 1] = value + 0;
+          }
+        }
+      },
+      merge(n, i, _r, _j, fn, fi) {
+        if (earliest ? fn[fi]! < n[i]! : fn[fi]! > n[i]!) {
+          n[i] = fn[fi]!;
+          n[i + 1] = fn[fi + 1]!;
+        }
+      },
+      result: (n, i) => (n[i] === empty ? null : n[i + 1]!),
+      snapshot: (n, i) => (n[i] === empty ? null : { time: n[i]!, value: n[i + 1]! }),
+      restore(snapshot, n, i) {
+        const acc = restore(snapshot);
+        n[i] = acc.time;
+        n[i + 1] = acc.value;
+      },
     },
   };
 }

@@ -2,7 +2,13 @@
  * The built-in aggregators and the aggregator contract. See docs/aggregators.md for
  * the table of aggregators, their empty values and error bounds, and how to write one.
  */
-export type { Aggregator, AggregatorResult, AnyAggregator, NumberField } from "./aggregator.js";
+export type {
+  Aggregator,
+  AggregatorResult,
+  AnyAggregator,
+  NumberField,
+  PackedAccumulator,
+} from "./aggregator.js";
 export {
   type ApproxDistinctCountOptions,
   approxDistinctCount,
@@ -22,6 +28,7 @@ export { type DistinctKey, distinctCount, type KeyField } from "./distinct-count
 export { first, last, type TimedValueAcc } from "./first-last.js";
 export { type MaxAcc, max } from "./max.js";
 export { type MinAcc, min } from "./min.js";
+export { packedOf } from "./packed.js";
 export { type QuantileOptions, quantile, quantiles } from "./quantile.js";
 export { type SlopeAcc, slope } from "./slope.js";
 export { type SumAcc, sum } from "./sum.js";

@@ -31,5 +31,24 @@ export function max<In>(field: NumberField<In>): Aggregator<In, MaxAcc, number |
     restore: (snapshot) => ({
       value: readNumberOrNull(snapshot, "max", "the maximum") ?? Number.NEGATIVE_INFINITY,
     }),
+    packed: {
+      numbers: 1,
+      refs: 0,
+      init(n, i) {
+        n[i] = Number.NEGATIVE_INFINITY;
+      },
+      add(n, i, _r, _j, record) {
+        const value = field(record);
+        if (value > n[i]! && Number.isFinite(value)) n[i] = value + 0;
+      },
+      merge(n, i, _r, _j, fn, fi) {
+        if (fn[fi]! > n[i]!) n[i] = fn[fi]!;
+      },
+      result: (n, i) => (n[i] === Number.NEGATIVE_INFINITY ? null : n[i]!),
+      snapshot: (n, i) => (n[i] === Number.NEGATIVE_INFINITY ? null : n[i]!),
+      restore(snapshot, n, i) {
+        n[i] = readNumberOrNull(snapshot, "max", "the maximum") ?? Number.NEGATIVE_INFINITY;
+      },
+    },
   };
 }

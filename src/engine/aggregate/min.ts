@@ -31,5 +31,24 @@ export function min<In>(field: NumberField<In>): Aggregator<In, MinAcc, number |
     restore: (snapshot) => ({
       value: readNumberOrNull(snapshot, "min", "the minimum") ?? Number.POSITIVE_INFINITY,
     }),
+    packed: {
+      numbers: 1,
+      refs: 0,
+      init(n, i) {
+        n[i] = Number.POSITIVE_INFINITY;
+      },
+      add(n, i, _r, _j, record) {
+        const value = field(record);
+        if (value < n[i]! && Number.isFinite(value)) n[i] = value + 0;
+      },
+      merge(n, i, _r, _j, fn, fi) {
+        if (fn[fi]! < n[i]!) n[i] = fn[fi]!;
+      },
+      result: (n, i) => (n[i] === Number.POSITIVE_INFINITY ? null : n[i]!),
+      snapshot: (n, i) => (n[i] === Number.POSITIVE_INFINITY ? null : n[i]!),
+      restore(snapshot, n, i) {
+        n[i] = readNumberOrNull(snapshot, "min", "the minimum") ?? Number.POSITIVE_INFINITY;
+      },
+    },
   };
 }

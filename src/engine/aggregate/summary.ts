@@ -4,8 +4,15 @@
  * give together, with one object and one field read per record instead of six.
  */
 import type { Aggregator, NumberField } from "./aggregator.js";
-import { addCompensated, compensatedValue, mergeCompensated } from "./compensated-sum.js";
-import { addMoment, mergeMoments } from "./moments.js";
+import {
+  addCompensated,
+  addCompensatedAt,
+  compensatedValue,
+  compensatedValueAt,
+  mergeCompensated,
+  mergeCompensatedAt,
+} from "./compensated-sum.js";
+import { addMoment, addMomentAt, mergeMoments, mergeMomentsAt } from "./moments.js";
 import {
   malformedSnapshot,
   readCount,
@@ -43,6 +50,44 @@ export interface Summary {
 
 const NAME = "summary";
 
+// The packed accumulator's numbers: the moments (n, mean, M2), the compensated sum, min, max.
+const N = 0;
+const SUM = 3;
+const MIN = 5;
+const MAX = 6;
+
+function summaryOf(n: number, total: number, min: number, max: number, m2: number): Summary {
+  if (n === 0) {
+    return { count: 0, sum: 0, avg: null, min: null, max: null, variance: null, stddev: null };
+  }
+  const variance = n < 2 ? null : m2 / (n - 1);
+  return {
+    count: n,
+    sum: total,
+    avg: total / n,
+    min,
+    max,
+    variance,
+    stddev: variance === null ? null : Math.sqrt(variance),
+  };
+}
+
+function restoreSummary(snapshot: unknown): SummaryAcc {
+  const s = readObject(snapshot, NAME);
+  const n = readCount(s.n, NAME, "n");
+  const m2 = readNumber(s.m2, NAME, "m2");
+  if (m2 < 0) throw malformedSnapshot(NAME, `m2 must not be negative, got ${m2}`);
+  return {
+    n,
+    sum: readNumber(s.sum, NAME, "sum"),
+    compensation: readNumber(s.compensation, NAME, "compensation"),
+    min: readNumberOrNull(s.min, NAME, "min") ?? Number.POSITIVE_INFINITY,
+    max: readNumberOrNull(s.max, NAME, "max") ?? Number.NEGATIVE_INFINITY,
+    mean: readNumber(s.mean, NAME, "mean"),
+    m2,
+  };
+}
+
 /**
  * Summary statistics of `field`. Non-finite values are skipped, as by the single
  * aggregators; each result field equals the single aggregator's result on the same
@@ -77,23 +122,8 @@ export function summary<In>(field: NumberField<In>): Aggregator<In, SummaryAcc, 
       mergeMoments(into, from); // adds to `n`
       return into;
     },
-    result(acc) {
-      const n = acc.n;
-      if (n === 0) {
-        return { count: 0, sum: 0, avg: null, min: null, max: null, variance: null, stddev: null };
-      }
-      const total = compensatedValue(acc);
-      const variance = n < 2 ? null : acc.m2 / (n - 1);
-      return {
-        count: n,
-        sum: total,
-        avg: total / n,
-        min: acc.min,
-        max: acc.max,
-        variance,
-        stddev: variance === null ? null : Math.sqrt(variance),
-      };
-    },
+    result: (acc) =>
+      summaryOf(acc.n, acc.n === 0 ? 0 : compensatedValue(acc), acc.min, acc.max, acc.m2),
     snapshot: (acc) => ({
       n: acc.n,
       sum: acc.sum,
@@ -103,20 +133,64 @@ export function summary<In>(field: NumberField<In>): Aggregator<In, SummaryAcc, 
       mean: acc.mean,
       m2: acc.m2,
     }),
-    restore(snapshot) {
-      const s = readObject(snapshot, NAME);
-      const n = readCount(s.n, NAME, "n");
-      const m2 = readNumber(s.m2, NAME, "m2");
-      if (m2 < 0) throw malformedSnapshot(NAME, `m2 must not be negative, got ${m2}`);
-      return {
-        n,
-        sum: readNumber(s.sum, NAME, "sum"),
-        compensation: readNumber(s.compensation, NAME, "compensation"),
-        min: readNumberOrNull(s.min, NAME, "min") ?? Number.POSITIVE_INFINITY,
-        max: readNumberOrNull(s.max, NAME, "max") ?? Number.NEGATIVE_INFINITY,
-        mean: readNumber(s.mean, NAME, "mean"),
-        m2,
-      };
+    restore: restoreSummary,
+    packed: {
+      numbers: 7,
+      refs: 0,
+      init(a, i) {
+        a[i + N] = 0;
+        a[i + N + 1] = 0;
+        a[i + N + 2] = 0;
+        a[i + SUM] = 0;
+        a[i + SUM + 1] = 0;
+        a[i + MIN] = Number.POSITIVE_INFINITY;
+        a[i + MAX] = Number.NEGATIVE_INFINITY;
+      },
+      add(a, i, _r, _j, record) {
+        const value = field(record);
+        if (!Number.isFinite(value)) return;
+        addMomentAt(a, i + N, value);
+        addCompensatedAt(a, i + SUM, value);
+        if (value < a[i + MIN]!) a[i + MIN] = value + 0;
+        if (value > a[i + MAX]!) a[i + MAX] = value + 0;
+      },
+      merge(a, i, _r, _j, f, fi) {
+        if (f[fi + N] === 0) return;
+        mergeCompensatedAt(a, i + SUM, f, fi + SUM);
+        if (f[fi + MIN]! < a[i + MIN]!) a[i + MIN] = f[fi + MIN]!;
+        if (f[fi + MAX]! > a[i + MAX]!) a[i + MAX] = f[fi + MAX]!;
+        mergeMomentsAt(a, i + N, f, fi + N);
+      },
+      result: (a, i) =>
+        summaryOf(
+          a[i + N]!,
+          a[i + N] === 0 ? 0 : compensatedValueAt(a, i + SUM),
+          a[i + MIN]!,
+          a[i + MAX]!,
+          a[i + N + 2]!,
+        ),
+      snapshot: (a, i) => {
+        const n = a[i + N]!;
+        return {
+          n,
+          sum: a[i + SUM]!,
+          compensation: a[i + SUM + 1]!,
+          min: n === 0 ? null : a[i + MIN]!,
+          max: n === 0 ? null : a[i + MAX]!,
+          mean: a[i + N + 1]!,
+          m2: a[i + N + 2]!,
+        };
+      },
+      restore(snapshot, a, i) {
+        const acc = restoreSummary(snapshot);
+        a[i + N] = acc.n;
+        a[i + N + 1] = acc.mean;
+        a[i + N + 2] = acc.m2;
+        a[i + SUM] = acc.sum;
+        a[i + SUM + 1] = acc.compensation;
+        a[i + MIN] = acc.min;
+        a[i + MAX] = acc.max;
+      },
     },
   };
 }

@@ -6,7 +6,7 @@
  * textbook `Σx² − (Σx)²/n` cancels catastrophically.
  */
 import type { Aggregator, NumberField } from "./aggregator.js";
-import { addMoment, mergeMoments } from "./moments.js";
+import { addMoment, addMomentAt, mergeMoments, mergeMomentsAt } from "./moments.js";
 import { malformedSnapshot, readCount, readNumber, readObject } from "./read-snapshot.js";
 
 /**
@@ -47,6 +47,12 @@ function moments<In>(
   name: string,
   root: boolean,
 ): Aggregator<In, VarianceAcc, number | null> {
+  const restore = (snapshot: unknown): VarianceAcc => {
+    const s = readObject(snapshot, name);
+    const m2 = readNumber(s.m2, name, "m2");
+    if (m2 < 0) throw malformedSnapshot(name, `m2 must not be negative, got ${m2}`);
+    return { n: readCount(s.n, name, "n"), mean: readNumber(s.mean, name, "mean"), m2 };
+  };
   return {
     create: () => ({ n: 0, mean: 0, m2: 0 }),
     add(acc, record) {
@@ -64,11 +70,35 @@ function moments<In>(
       return root ? Math.sqrt(value) : value;
     },
     snapshot: (acc) => ({ n: acc.n, mean: acc.mean, m2: acc.m2 }),
-    restore(snapshot) {
-      const s = readObject(snapshot, name);
-      const m2 = readNumber(s.m2, name, "m2");
-      if (m2 < 0) throw malformedSnapshot(name, `m2 must not be negative, got ${m2}`);
-      return { n: readCount(s.n, name, "n"), mean: readNumber(s.mean, name, "mean"), m2 };
+    restore,
+    // In place: n, the mean, M2.
+    packed: {
+      numbers: 3,
+      refs: 0,
+      init(n, i) {
+        n[i] = 0;
+        n[i + 1] = 0;
+        n[i + 2] = 0;
+      },
+      add(n, i, _r, _j, record) {
+        const value = field(record);
+        if (Number.isFinite(value)) addMomentAt(n, i, value);
+      },
+      merge(n, i, _r, _j, fn, fi) {
+        mergeMomentsAt(n, i, fn, fi);
+      },
+      result(n, i) {
+        if (n[i]! < 2) return null;
+        const value = n[i + 2]! / (n[i]! - 1);
+        return root ? Math.sqrt(value) : value;
+      },
+      snapshot: (n, i) => ({ n: n[i]!, mean: n[i + 1]!, m2: n[i + 2]! }),
+      restore(snapshot, n, i) {
+        const acc = restore(snapshot);
+        n[i] = acc.n;
+        n[i + 1] = acc.mean;
+        n[i + 2] = acc.m2;
+      },
     },
   };
 }

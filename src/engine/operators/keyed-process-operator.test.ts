@@ -6,6 +6,7 @@ import {
   type KeyedProcessFunction,
   mapState,
   OutputTag,
+  type StepSnapshot,
   source,
   valueState,
 } from "../index.js";
@@ -214,5 +215,80 @@ describe("keyed process functions", () => {
     assert.deepEqual(second.values, whole.values);
     // Timers fire after the batch that moved the watermark: b's timer at 6 sees b's reading at 20.
     assert.deepEqual(whole.values, ["a:4@5", "b:6@6", "a:4@7", "b:6@25", "a:9@35"]);
+  });
+
+  it("keeps states declared after the first keys, and many timers per key, through a JSON checkpoint", async () => {
+    const count = valueState<number>("count");
+    const late = valueState<string>("late", { ttl: 1_000 });
+    const seen = mapState<number, number>("seen");
+    // A key's first records use one state; later ones declare two more. Each record
+    // registers 12 timers (more than a key keeps in an array) and deletes 2 of them.
+    const fn: KeyedProcessFunction<string, R, string> = {
+      processElement(x, ctx) {
+        const n = (ctx.state(count).get() ?? 0) + 1;
+        ctx.state(count).set(n);
+        if (x.v >= 3) {
+          ctx.state(late).set(`${ctx.key}${n}`);
+          ctx.state(seen).set(x.v, ctx.timestamp);
+        }
+        for (let k = 1; k <= 12; k++) ctx.timers.registerEventTime(ctx.timestamp + k * 10);
+        ctx.timers.deleteEventTime(ctx.timestamp + 30);
+        ctx.timers.deleteEventTime(ctx.timestamp + 70);
+      },
+      onTimer(time, ctx) {
+        const m = ctx.state(seen);
+        ctx.emit(`${ctx.key}@${time}:${ctx.state(count).get()}/${ctx.state(late).get()}/${m.size}`);
+      },
+    };
+    const items = [
+      r("a", 1, 0),
+      r("b", 2, 1),
+      r("a", 3, 2),
+      r("c", 4, 3),
+      watermark(25),
+      r("b", 5, 40),
+      r("a", 6, 50),
+      watermark(60),
+      r("c", 7, 200),
+    ];
+    const build = (src: TestingSource<R>, out: CollectingSink<string>) =>
+      dataflow("t", [
+        source("in", src)
+          .keyBy((x) => x.k)
+          .process("p", fn)
+          .to("out", out),
+      ]);
+    const whole = new CollectingSink<string>();
+    await build(new TestingSource(items, { batchSize: 1 }), whole).run({
+      clock: new ManualClock(),
+      tickInterval: 0,
+    });
+    assert.ok(whole.values.length > 50, `${whole.values.length} timers fired`);
+
+    const head = new TestingSource(items.slice(0, 6), { batchSize: 1, endless: true });
+    const first = new CollectingSink<string>();
+    const job = build(head, first).job({ clock: new ManualClock(), tickInterval: 0 });
+    const running = job.run();
+    await head.whenDrained();
+    // Through JSON, as a checkpoint store keeps it.
+    const snapshot = job.snapshot();
+    const steps = new Map<string, StepSnapshot>(
+      [...snapshot.steps].map(([step, s]) => [
+        step,
+        {
+          partitions: new Map<number, unknown>(JSON.parse(JSON.stringify([...s.partitions]))),
+          shared: s.shared,
+        },
+      ]),
+    );
+    job.stop();
+    await running;
+    const second = new CollectingSink<string>();
+    await build(new TestingSource(items, { batchSize: 1 }), second).run({
+      clock: new ManualClock(),
+      tickInterval: 0,
+      restore: { ...snapshot, steps },
+    });
+    assert.deepEqual([...first.values, ...second.values], whole.values);
   });
 });

@@ -21,18 +21,79 @@ interface ValueSlot {
   written: number;
 }
 
+/**
+ * A key's state. Every key of the step has one, so it is kept small: the first state
+ * (most functions have one) is held in the entry itself, the others in arrays exactly as
+ * long as the step's states (an array grown by a write past its end keeps room for 16
+ * more), and its timers are a short array of times rather than a set.
+ */
 interface ProcessEntry extends KeyEntry {
-  /** By descriptor index: a value state's value (`undefined`: unset), a map state's map. */
-  slots: unknown[];
-  /** By descriptor index: the write time of a value state's value (read by TTL and snapshots). */
-  written: number[];
+  /**
+   * The state of descriptor 0: a value state's value (`undefined`: unset), a map
+   * state's map; and, of a value state, the time it was written (read by TTL and
+   * snapshots).
+   */
+  first: unknown;
+  firstWritten: number;
+  /** The same for descriptors 1…, at index − 1; `null` while the step has one state. */
+  slots: unknown[] | null;
+  written: number[] | null;
   /**
    * The key's pending timers, kept beside the queues so a key's snapshot needs no
-   * search; `null` until the key first has one (most keys never have processing-time
-   * timers, and an empty set costs more than the rest of the entry).
+   * search: `null` while it has none (most keys never have processing-time timers),
+   * an array of times while it has few, a set once it has many (see `addTime`).
    */
-  eventTimers: Set<number> | null;
-  processingTimers: Set<number> | null;
+  eventTimers: Times;
+  processingTimers: Times;
+}
+
+/** Pending timer times of a key in one time domain (see `ProcessEntry`). */
+type Times = number[] | Set<number> | null;
+
+/** Timers of a key kept in an array (searched on every change) before they go in a set. */
+const FEW_TIMES = 8;
+
+/** `times` with `time` added (not already there). */
+function addTime(times: Times, time: number): Times {
+  if (times === null) return [time];
+  if (!Array.isArray(times)) return times.add(time);
+  if (times.length >= FEW_TIMES) return new Set(times).add(time);
+  return times.concat([time]);
+}
+
+/** `times` without `time`. */
+function deleteTime(times: Times, time: number): Times {
+  if (times === null) return null;
+  if (!Array.isArray(times)) {
+    times.delete(time);
+    return times;
+  }
+  const k = times.indexOf(time);
+  if (k < 0) return times;
+  if (times.length === 1) return null;
+  const out = times.slice(0, times.length - 1);
+  for (let i = k; i < out.length; i++) out[i] = times[i + 1]!;
+  return out;
+}
+
+function timeCount(times: Times): number {
+  if (times === null) return 0;
+  return Array.isArray(times) ? times.length : times.size;
+}
+
+function timeList(times: Times): number[] {
+  return times === null ? [] : [...times];
+}
+
+/** A copy of `a`, `length` long: `new Array(n)` is exactly `n` long (unset slots read `undefined`). */
+function resized<T>(a: readonly T[], length: number): T[] {
+  const out = new Array<T>(length);
+  for (let i = 0; i < a.length; i++) {
+    // Unset stays unset: an `undefined` stored in an array of numbers would box them all.
+    const v = a[i];
+    if (v !== undefined) out[i] = v;
+  }
+  return out;
 }
 
 interface ProcessEntrySnapshot {
@@ -108,15 +169,63 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
   }
 
   protected createEntry(key: Key, partition: number): ProcessEntry {
+    const more = this.#descriptors.length - 1;
     return {
       changed: false,
+      // In the literal, so that setting it for a checkpoint changes no entry's shape.
+      pending: false,
       key,
-      partition,
-      slots: [],
-      written: [],
+      // An int: a number computed as a double would be stored boxed, in every entry.
+      partition: partition | 0,
+      first: undefined,
+      firstWritten: 0,
+      slots: more > 0 ? new Array<unknown>(more) : null,
+      written: more > 0 ? new Array<number>(more) : null,
       eventTimers: null,
       processingTimers: null,
     };
+  }
+
+  /** The state of descriptor `index` in `e` (`undefined`: unset). */
+  #slot(e: ProcessEntry, index: number): unknown {
+    if (index === 0) return e.first;
+    const slots = e.slots;
+    return slots === null ? undefined : slots[index - 1];
+  }
+
+  /** The write time of the value of descriptor `index` in `e`. */
+  #written(e: ProcessEntry, index: number): number {
+    if (index === 0) return e.firstWritten;
+    return e.written![index - 1]!;
+  }
+
+  /** Sets the state of descriptor `index` in `e` (its arrays grown to the descriptors known, exactly). */
+  #setSlot(e: ProcessEntry, index: number, value: unknown): void {
+    if (index === 0) {
+      e.first = value;
+      return;
+    }
+    if (e.slots === null || index > e.slots.length) this.#fit(e);
+    e.slots![index - 1] = value;
+  }
+
+  #setWritten(e: ProcessEntry, index: number, time: number): void {
+    if (index === 0) {
+      e.firstWritten = time;
+      return;
+    }
+    if (e.written === null || index > e.written.length) this.#fit(e);
+    e.written![index - 1] = time;
+  }
+
+  /** Grows `e`'s arrays to the descriptors known (a state declared after the key was made). */
+  #fit(e: ProcessEntry): void {
+    const more = this.#descriptors.length - 1;
+    if (more <= 0) return;
+    if (e.slots === null) e.slots = new Array<unknown>(more);
+    else if (e.slots.length < more) e.slots = resized(e.slots, more);
+    if (e.written === null) e.written = new Array<number>(more);
+    else if (e.written.length < more) e.written = resized(e.written, more);
   }
 
   protected processBatch(batch: Batch<unknown>): void {
@@ -160,7 +269,8 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
     queue.fireUpTo(limit, (time, key) => {
       const e = this.entries.get(key);
       if (!e) return;
-      (domain === "event" ? e.eventTimers : e.processingTimers)?.delete(time);
+      if (domain === "event") e.eventTimers = deleteTime(e.eventTimers, time);
+      else e.processingTimers = deleteTime(e.processingTimers, time);
       if (!onTimer) return;
       this.#current = e;
       const context = this.#context;
@@ -179,21 +289,16 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
 
   #addTimer(queue: TimerQueue, time: number): void {
     const e = this.#current!;
-    if (queue.add(time, e.key)) this.#timersOf(e, queue).add(time);
+    if (!queue.add(time, e.key)) return;
+    if (queue === this.#eventTimers) e.eventTimers = addTime(e.eventTimers, time);
+    else e.processingTimers = addTime(e.processingTimers, time);
   }
 
   #deleteTimer(queue: TimerQueue, time: number): void {
     const e = this.#current!;
-    if (queue.delete(time, e.key)) this.#timersOf(e, queue).delete(time);
-  }
-
-  #timersOf(e: ProcessEntry, queue: TimerQueue): Set<number> {
-    if (queue === this.#eventTimers) {
-      e.eventTimers ??= new Set();
-      return e.eventTimers;
-    }
-    e.processingTimers ??= new Set();
-    return e.processingTimers;
+    if (!queue.delete(time, e.key)) return;
+    if (queue === this.#eventTimers) e.eventTimers = deleteTime(e.eventTimers, time);
+    else e.processingTimers = deleteTime(e.processingTimers, time);
   }
 
   #expired(descriptor: StateDescriptor, written: number): boolean {
@@ -233,21 +338,22 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
     return {
       get() {
         const e = op.#current!;
-        const value = e.slots[index];
+        const value = op.#slot(e, index);
         if (value === undefined) return undefined;
-        if (descriptor.ttl !== undefined && op.#expired(descriptor, e.written[index]!)) {
-          e.slots[index] = undefined;
+        if (descriptor.ttl !== undefined && op.#expired(descriptor, op.#written(e, index))) {
+          op.#setSlot(e, index, undefined);
           return undefined;
         }
         return value;
       },
       set(value: unknown) {
         const e = op.#current!;
-        e.slots[index] = value;
-        e.written[index] = op.#writeTime(descriptor);
+        op.#setSlot(e, index, value);
+        op.#setWritten(e, index, op.#writeTime(descriptor));
       },
       clear() {
-        op.#current!.slots[index] = undefined;
+        const e = op.#current!;
+        if (op.#slot(e, index) !== undefined) op.#setSlot(e, index, undefined);
       },
     };
   }
@@ -255,11 +361,11 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
   #mapAccessor(descriptor: StateDescriptor, index: number): MapState<unknown, unknown> {
     const op = this;
     const map = (create: boolean): Map<unknown, ValueSlot> | undefined => {
-      const slots = op.#current!.slots;
-      let m = slots[index] as Map<unknown, ValueSlot> | undefined;
+      const e = op.#current!;
+      let m = op.#slot(e, index) as Map<unknown, ValueSlot> | undefined;
       if (m === undefined && create) {
         m = new Map();
-        slots[index] = m;
+        op.#setSlot(e, index, m);
       }
       return m;
     };
@@ -313,7 +419,8 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
         return n;
       },
       clear() {
-        op.#current!.slots[index] = undefined;
+        const e = op.#current!;
+        if (op.#slot(e, index) !== undefined) op.#setSlot(e, index, undefined);
       },
     };
   }
@@ -339,17 +446,18 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
       // Through `get`: the key is marked changed, and captured first if a checkpoint wants it.
       this.entries.get(e.key);
       let live = 0;
-      e.slots.forEach((slot, i) => {
-        if (slot === undefined) return;
+      for (let i = 0; i < this.#descriptors.length; i++) {
+        const slot = this.#slot(e, i);
+        if (slot === undefined) continue;
         const d = this.#descriptors[i]!;
         if (d.kind === "map") {
           const m = slot as Map<unknown, ValueSlot>;
           for (const [k, s] of m) if (this.#expired(d, s.written)) m.delete(k);
-          if (m.size === 0) e.slots[i] = undefined;
+          if (m.size === 0) this.#setSlot(e, i, undefined);
           else live++;
-        } else if (this.#expired(d, e.written[i]!)) e.slots[i] = undefined;
+        } else if (this.#expired(d, this.#written(e, i))) this.#setSlot(e, i, undefined);
         else live++;
-      });
+      }
       if (live === 0 && !hasTimers(e)) {
         this.entries.delete(e.key);
       }
@@ -358,15 +466,15 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
 
   #hasExpired(e: ProcessEntry): boolean {
     let live = 0;
-    for (let i = 0; i < e.slots.length; i++) {
-      const slot = e.slots[i];
+    for (let i = 0; i < this.#descriptors.length; i++) {
+      const slot = this.#slot(e, i);
       if (slot === undefined) continue;
       const d = this.#descriptors[i]!;
       if (d.kind === "map") {
         for (const s of (slot as Map<unknown, ValueSlot>).values()) {
           if (this.#expired(d, s.written)) return true;
         }
-      } else if (this.#expired(d, e.written[i]!)) return true;
+      } else if (this.#expired(d, this.#written(e, i))) return true;
       live++;
     }
     return live === 0 && !hasTimers(e);
@@ -374,8 +482,9 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
 
   protected snapshotEntry(e: ProcessEntry): ProcessEntrySnapshot {
     const state: ProcessEntrySnapshot["state"] = {};
-    e.slots.forEach((slot, i) => {
-      if (slot === undefined) return;
+    for (let i = 0; i < this.#descriptors.length; i++) {
+      const slot = this.#slot(e, i);
+      if (slot === undefined) continue;
       const d = this.#descriptors[i]!;
       if (d.kind === "map") {
         state[d.name] = [...(slot as Map<unknown, ValueSlot>)].map(([k, s]) => [
@@ -384,14 +493,14 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
           s.written,
         ]);
       } else {
-        state[d.name] = { value: slot, written: e.written[i]! };
+        state[d.name] = { value: slot, written: this.#written(e, i) };
       }
-    });
+    }
 
     return {
       state,
-      eventTimers: e.eventTimers === null ? [] : [...e.eventTimers],
-      processingTimers: e.processingTimers === null ? [] : [...e.processingTimers],
+      eventTimers: timeList(e.eventTimers),
+      processingTimers: timeList(e.processingTimers),
     };
   }
 
@@ -405,18 +514,22 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
         index = this.#descriptors.push({ kind, name } as StateDescriptor) - 1;
       }
       if (Array.isArray(value)) {
-        e.slots[index] = new Map(value.map(([k, v, written]) => [k, { value: v, written }]));
+        this.#setSlot(
+          e,
+          index,
+          new Map(value.map(([k, v, written]) => [k, { value: v, written }])),
+        );
       } else {
-        e.slots[index] = value.value;
-        e.written[index] = value.written;
+        this.#setSlot(e, index, value.value);
+        this.#setWritten(e, index, value.written);
       }
     }
     for (const t of s.eventTimers) {
-      if (this.#eventTimers.add(t, key)) this.#timersOf(e, this.#eventTimers).add(t);
+      if (this.#eventTimers.add(t, key)) e.eventTimers = addTime(e.eventTimers, t);
     }
     for (const t of s.processingTimers) {
       if (this.#processingTimers.add(t, key)) {
-        this.#timersOf(e, this.#processingTimers).add(t);
+        e.processingTimers = addTime(e.processingTimers, t);
       }
     }
     this.entries.restore(key, e);
@@ -424,5 +537,5 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
 }
 
 function hasTimers(e: ProcessEntry): boolean {
-  return (e.eventTimers?.size ?? 0) > 0 || (e.processingTimers?.size ?? 0) > 0;
+  return timeCount(e.eventTimers) > 0 || timeCount(e.processingTimers) > 0;
 }

@@ -5,11 +5,15 @@
  * pane accumulator of its key, whatever size/slide is; a window's result is the
  * merge of its panes, computed once when the window fires. Each key has at most
  * one pending timer: the next window end (or pane clean-up time) that concerns it.
- * A key's panes are two small sorted arrays, and the pane of the previous record
- * is remembered, so the common case touches no hash table beyond the key's.
+ * A key's panes are one sorted array of numbers (each pane's start and its packed
+ * accumulator, see `PackedAccumulator`) and, for aggregators that keep more than
+ * numbers, one array of refs; the pane of the previous record is remembered, so the
+ * common case touches no hash table beyond the key's. A pane's accumulator is not an
+ * object of its own: with many keys, the panes are most of the step's memory.
  */
 import type { Batch } from "../batch.js";
-import type { AnyAggregator } from "../aggregate/aggregator.js";
+import type { AnyAggregator, PackedAccumulator } from "../aggregate/aggregator.js";
+import { newDoubles, packedOf, spliceDoubles, spliceValues } from "../aggregate/packed.js";
 import type { Key } from "../partition.js";
 import { KeyTimers } from "../runtime/key-timers.js";
 import { type KeyEntry, KeyedOperator } from "../runtime/keyed-operator.js";
@@ -18,16 +22,27 @@ import { type WindowEmission, type WindowOptions, windowId } from "../window/win
 import type { SlidingWindows, TumblingWindows } from "../window/window-spec.js";
 
 interface PaneEntry extends KeyEntry {
-  /** Pane starts, ascending, and their accumulators: a key holds only a handful. */
-  readonly starts: number[];
-  readonly accs: unknown[];
-  /** Index of the pane the key's previous record went to. */
+  /**
+   * The key's panes, by ascending start: each pane's start, then the numbers of its
+   * accumulator (packed, see `PackedAccumulator`). Exactly as long as the panes need:
+   * a key holds only a handful, and every key of a step holds them.
+   */
+  nums: number[];
+  /** Each pane's accumulator refs, side by side; `NO_REFS` when the aggregator keeps none. */
+  refs: unknown[];
+  /** Index of the pane the key's previous record went to, −1 for none. */
   last: number;
   firedUpTo: number;
   timer: number;
   dirty: boolean;
-  lateLo: number;
-  lateHi: number;
+  /** What allowed lateness needs to remember; `null` until the key needs it. */
+  late: LateWindows | null;
+}
+
+interface LateWindows {
+  /** Ends of the first and last window to re-emit after the batch (+∞, −∞: none). */
+  lo: number;
+  hi: number;
   /**
    * Ends of windows already emitted that are still within the allowed lateness;
    * `null` without allowed lateness (or before the first such window).
@@ -43,6 +58,8 @@ interface PaneEntrySnapshot {
 
 const NEG = Number.NEGATIVE_INFINITY;
 const POS = Number.POSITIVE_INFINITY;
+/** The refs of every key of an aggregator without refs: never written. */
+const NO_REFS: unknown[] = [];
 
 function gcd(a: number, b: number): number {
   while (b !== 0) [a, b] = [b, a % b];
@@ -56,6 +73,14 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
   readonly #pane: number;
   readonly #lateness: number;
   readonly #earlyEvery: number;
+  readonly #packed: PackedAccumulator<unknown, unknown>;
+  /** Numbers per pane in `nums`: its start, then its accumulator's. */
+  readonly #stride: number;
+  /** Refs per pane in `refs`. */
+  readonly #refs: number;
+  /** The accumulator a window's panes are merged into when it fires. */
+  readonly #scratchNums: number[];
+  readonly #scratchRefs: unknown[];
   readonly #timers = new KeyTimers<PaneEntry>(this.entries);
   readonly #pendingUpdates = new Set<Key>();
   readonly #dirty = new Set<Key>();
@@ -65,7 +90,7 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
     step: string,
     keyOf: (value: unknown) => Key,
     spec: TumblingWindows | SlidingWindows,
-    private readonly aggregator: AnyAggregator<unknown>,
+    aggregator: AnyAggregator<unknown>,
     options: WindowOptions,
   ) {
     super(step, spec.kind === "tumbling" ? "tumblingWindow" : "slidingWindow", 1, keyOf);
@@ -75,6 +100,12 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
     this.#pane = gcd(this.#size, this.#slide);
     this.#lateness = options.allowedLateness ?? 0;
     this.#earlyEvery = options.earlyUpdates ?? 0;
+    const packed = packedOf(aggregator);
+    this.#packed = packed;
+    this.#stride = 1 + packed.numbers;
+    this.#refs = packed.refs;
+    this.#scratchNums = newDoubles(packed.numbers);
+    this.#scratchRefs = new Array<unknown>(packed.refs).fill(null);
   }
 
   /** The start of the window-aligned slot of length `unit` holding `t`. */
@@ -95,24 +126,27 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
   protected createEntry(key: Key, partition: number): PaneEntry {
     return {
       changed: false,
+      // In the literal, so that setting it for a checkpoint changes no entry's shape.
+      pending: false,
       key,
-      partition,
-      starts: [],
-      accs: [],
+      // An int: a number computed as a double would be stored boxed, in every entry.
+      partition: partition | 0,
+      nums: newDoubles(0),
+      refs: NO_REFS,
       last: -1,
       firedUpTo: NEG,
       timer: POS,
       dirty: false,
-      lateLo: POS,
-      lateHi: NEG,
-      emitted: null,
+      late: null,
     };
   }
 
   protected processBatch(batch: Batch<unknown>): void {
     const { values, times } = batch;
     const n = values.length;
-    const agg = this.aggregator;
+    const packed = this.#packed;
+    const stride = this.#stride;
+    const refs = this.#refs;
     const keyOf = this.keyOf;
     const pane = this.#pane;
     const lateness = this.#lateness;
@@ -138,13 +172,13 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
       }
       const e = this.entry(key);
       let p = e.last;
-      if (p < 0 || e.starts[p] !== ps) {
+      if (p < 0 || e.nums[p * stride] !== ps) {
         p = this.#paneIndex(e, ps);
         e.last = p;
         const next = this.#endAfter(behind ? watermark : ps);
         if (next <= lastEnd && next < e.timer) this.#setTimer(e, next);
       }
-      e.accs[p] = agg.add(e.accs[p], value, t);
+      packed.add(e.nums, p * stride + 1, e.refs, p * refs, value, t);
       if (behind) this.#touchEnded(e, ps, lastEnd, watermark);
       if (early && !e.dirty) {
         e.dirty = true;
@@ -170,25 +204,33 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
     const lastDue = this.#endAfter(watermark) - this.#slide;
     const hi = Math.min(lastEnd, lastDue);
     if (lo > hi) return;
-    if (lo < e.lateLo) e.lateLo = lo;
-    if (hi > e.lateHi) e.lateHi = hi;
+    const late = this.#late(e);
+    if (lo < late.lo) late.lo = lo;
+    if (hi > late.hi) late.hi = hi;
     this.#pendingUpdates.add(e.key);
     if (lastEnd + lateness < e.timer) this.#setTimer(e, lastEnd + lateness);
   }
 
+  #late(e: PaneEntry): LateWindows {
+    e.late ??= { lo: POS, hi: NEG, emitted: null };
+    return e.late;
+  }
+
   /** Index of the pane starting at `ps`, inserted (empty) in order when missing. */
   #paneIndex(e: PaneEntry, ps: number): number {
-    const starts = e.starts;
-    let i = starts.length;
-    while (i > 0 && starts[i - 1]! > ps) i--;
-    if (i > 0 && starts[i - 1] === ps) return i - 1;
-    if (i === starts.length) {
-      starts.push(ps);
-      e.accs.push(this.aggregator.create());
-    } else {
-      starts.splice(i, 0, ps);
-      e.accs.splice(i, 0, this.aggregator.create());
-    }
+    const stride = this.#stride;
+    const refs = this.#refs;
+    const nums = e.nums;
+    let i = nums.length / stride;
+    while (i > 0 && nums[(i - 1) * stride]! > ps) i--;
+    if (i > 0 && nums[(i - 1) * stride] === ps) return i - 1;
+    // A new pane is rare (once per pane length per key): the arrays are copied, so
+    // that they stay exactly as long as their panes.
+    const grown = spliceDoubles(nums, i * stride, 0, stride);
+    grown[i * stride] = ps;
+    e.nums = grown;
+    if (refs > 0) e.refs = spliceValues(e.refs, i * refs, 0, refs);
+    this.#packed.init(grown, i * stride + 1, e.refs, i * refs);
     return i;
   }
 
@@ -199,13 +241,14 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
   #emitLateUpdates(): void {
     for (const key of this.#pendingUpdates) {
       const e = this.entries.get(key);
-      if (!e) continue;
-      for (let end = e.lateLo; end <= e.lateHi; end += this.#slide) {
-        this.#emitWindow(e, end, e.emitted?.has(end) ? "update" : "final");
+      const late = e?.late;
+      if (!e || !late) continue;
+      for (let end = late.lo; end <= late.hi; end += this.#slide) {
+        this.#emitWindow(e, end, late.emitted?.has(end) ? "update" : "final");
       }
-      if (e.lateHi > e.firedUpTo) e.firedUpTo = e.lateHi;
-      e.lateLo = POS;
-      e.lateHi = NEG;
+      if (late.hi > e.firedUpTo) e.firedUpTo = late.hi;
+      late.lo = POS;
+      late.hi = NEG;
     }
     this.#pendingUpdates.clear();
   }
@@ -216,18 +259,28 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
    */
   #emitWindow(e: PaneEntry, end: number, kind: WindowEmission, from = 0): void {
     const start = end - this.#size;
-    const agg = this.aggregator;
-    const { starts, accs } = e;
+    const packed = this.#packed;
+    const stride = this.#stride;
+    const refs = this.#refs;
+    const { nums } = e;
+    const count = nums.length / stride;
     let i = from;
-    while (i < starts.length && starts[i]! < start) i++;
-    if (i >= starts.length || starts[i]! >= end) return;
-    let acc = agg.create();
-    for (; i < starts.length && starts[i]! < end; i++) acc = agg.merge(acc, accs[i]);
-    if (this.#lateness > 0) {
-      e.emitted ??= new Set();
-      e.emitted.add(end);
+    while (i < count && nums[i * stride]! < start) i++;
+    if (i >= count || nums[i * stride]! >= end) return;
+    const acc = this.#scratchNums;
+    const accRefs = this.#scratchRefs;
+    packed.init(acc, 0, accRefs, 0);
+    for (; i < count && nums[i * stride]! < end; i++) {
+      packed.merge(acc, 0, accRefs, 0, nums, i * stride + 1, e.refs, i * refs);
     }
-    const value = agg.result(acc);
+    if (this.#lateness > 0) {
+      const late = this.#late(e);
+      late.emitted ??= new Set();
+      late.emitted.add(end);
+    }
+    const value = packed.result(acc, 0, accRefs, 0);
+    // Hold on to nothing of the merged window.
+    if (refs > 0) accRefs.fill(null);
     this.collect(
       { id: windowId(this.step, e.key, start), key: e.key, start, end, value, kind },
       end - 1,
@@ -244,15 +297,17 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
    * than per watermark keeps results in window-end order across keys.
    */
   #wake(e: PaneEntry, time: number): void {
-    const { starts, accs } = e;
+    const stride = this.#stride;
+    const nums = e.nums;
+    const count = nums.length / stride;
     const size = this.#size;
-    let end = this.#endAfter(Math.max(e.firedUpTo, starts[0]!));
+    let end = this.#endAfter(Math.max(e.firedUpTo, nums[0]!));
     let i = 0;
     while (end <= time) {
-      while (i < starts.length && starts[i]! < end - size) i++;
-      if (i >= starts.length) break;
-      if (starts[i]! >= end) {
-        end = this.#endAfter(starts[i]!);
+      while (i < count && nums[i * stride]! < end - size) i++;
+      if (i >= count) break;
+      if (nums[i * stride]! >= end) {
+        end = this.#endAfter(nums[i * stride]!);
         continue;
       }
       this.#emitWindow(e, end, "final", i);
@@ -260,22 +315,22 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
     }
     if (time > e.firedUpTo) e.firedUpTo = time;
     let evict = 0;
-    while (evict < starts.length && this.#lastEnd(starts[evict]!) + this.#lateness <= time) evict++;
-    if (evict > 0) {
-      starts.splice(0, evict);
-      accs.splice(0, evict);
-      e.last = -1;
+    while (evict < count && this.#lastEnd(nums[evict * stride]!) + this.#lateness <= time) {
+      evict++;
     }
-    if (this.#lateness > 0) {
-      const emitted = e.emitted;
-      if (emitted !== null) {
-        for (const done of emitted) if (done + this.#lateness <= time) emitted.delete(done);
-      }
-    }
-    if (starts.length === 0) {
+    if (evict === count) {
       this.entries.delete(e.key);
       this.#dirty.delete(e.key);
       return;
+    }
+    if (evict > 0) {
+      e.nums = nums.slice(evict * stride);
+      if (this.#refs > 0) e.refs = e.refs.slice(evict * this.#refs);
+      e.last = -1;
+    }
+    const emitted = e.late?.emitted;
+    if (this.#lateness > 0 && emitted) {
+      for (const done of emitted) if (done + this.#lateness <= time) emitted.delete(done);
     }
     this.#schedule(e, time);
   }
@@ -286,16 +341,18 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
    * sorted, so the first pane with a window ending after `after` decides.
    */
   #schedule(e: PaneEntry, after: number): void {
-    const starts = e.starts;
+    const stride = this.#stride;
+    const nums = e.nums;
     let next = POS;
-    for (const ps of starts) {
+    for (let i = 0; i < nums.length; i += stride) {
+      const ps = nums[i]!;
       const last = this.#lastEnd(ps);
       if (last <= after) continue;
       next = this.#endAfter(Math.max(ps, after));
       break;
     }
-    if (this.#lateness > 0 && starts.length > 0) {
-      next = Math.min(next, this.#lastEnd(starts[0]!) + this.#lateness);
+    if (this.#lateness > 0 && nums.length > 0) {
+      next = Math.min(next, this.#lastEnd(nums[0]!) + this.#lateness);
     }
     this.#setTimer(e, next);
   }
@@ -304,15 +361,16 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
     if (this.#earlyEvery <= 0 || now < this.#nextEarly) return;
     this.#nextEarly = now + this.#earlyEvery;
     const watermark = this.watermark;
+    const stride = this.#stride;
     for (const key of this.#dirty) {
       const e = this.entries.get(key);
       if (!e) continue;
       e.dirty = false;
-      const { starts } = e;
-      if (starts.length === 0) continue;
-      const lastEnd = this.#lastEnd(starts[starts.length - 1]!);
+      const { nums } = e;
+      if (nums.length === 0) continue;
+      const lastEnd = this.#lastEnd(nums[nums.length - stride]!);
       for (
-        let end = this.#endAfter(Math.max(watermark, starts[0]!));
+        let end = this.#endAfter(Math.max(watermark, nums[0]!));
         end <= lastEnd;
         end += this.#slide
       ) {
@@ -323,27 +381,37 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
   }
 
   protected snapshotEntry(e: PaneEntry): PaneEntrySnapshot {
-    const agg = this.aggregator;
+    const packed = this.#packed;
+    const stride = this.#stride;
+    const refs = this.#refs;
+    const { nums } = e;
     const panes: [number, unknown][] = [];
-    e.starts.forEach((ps, i) => {
-      panes.push([ps, agg.snapshot(e.accs[i])]);
-    });
+    for (let p = 0; p * stride < nums.length; p++) {
+      panes.push([nums[p * stride]!, packed.snapshot(nums, p * stride + 1, e.refs, p * refs)]);
+    }
+    const emitted = e.late?.emitted;
     return {
       panes,
       firedUpTo: Number.isFinite(e.firedUpTo) ? e.firedUpTo : null,
-      emitted: e.emitted === null ? [] : [...e.emitted],
+      emitted: emitted ? [...emitted] : [],
     };
   }
 
   protected restoreEntry(key: Key, partition: number, state: unknown): void {
     const s = state as PaneEntrySnapshot;
+    const packed = this.#packed;
+    const stride = this.#stride;
+    const refs = this.#refs;
     const e = this.createEntry(key, partition);
-    for (const [ps, acc] of [...s.panes].sort((a, b) => a[0] - b[0])) {
-      e.starts.push(ps);
-      e.accs.push(this.aggregator.restore(acc));
-    }
+    const panes = [...s.panes].sort((a, b) => a[0] - b[0]);
+    e.nums = newDoubles(panes.length * stride);
+    if (refs > 0) e.refs = new Array<unknown>(panes.length * refs).fill(null);
+    panes.forEach(([ps, acc], p) => {
+      e.nums[p * stride] = ps;
+      packed.restore(acc, e.nums, p * stride + 1, e.refs, p * refs);
+    });
     e.firedUpTo = s.firedUpTo ?? NEG;
-    if (s.emitted.length > 0) e.emitted = new Set(s.emitted);
+    if (s.emitted.length > 0) this.#late(e).emitted = new Set(s.emitted);
     this.entries.restore(key, e);
   }
 

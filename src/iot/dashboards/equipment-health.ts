@@ -83,6 +83,7 @@ export function equipmentHealthSteps(
 ): DashboardSteps<EquipmentHealthRecord, EnrichedReading> {
   const size = config.size ?? EQUIPMENT_HEALTH_DEFAULTS.size;
   const slide = config.slide ?? EQUIPMENT_HEALTH_DEFAULTS.slide;
+  const fieldsOf = sharedFields();
   const window = readings
     .filter(`${EQUIPMENT_HEALTH}.assigned`, (r) => r.equipment_id !== null)
     .keyBy((r) => groupKey(r.facility_id, r.equipment_id!, r.sensor_type))
@@ -90,12 +91,7 @@ export function equipmentHealthSteps(
       EQUIPMENT_HEALTH,
       sliding({ size, slide }),
       composite({
-        fields: groupFields((r: EnrichedReading) => ({
-          facility_id: r.facility_id,
-          equipment_id: r.equipment_id!,
-          sensor_type: r.sensor_type,
-          production_line: r.production_line,
-        })),
+        fields: groupFields(fieldsOf),
         value: summary((r: EnrichedReading) => r.value),
         avg_quality: avg((r: EnrichedReading) => r.quality_score),
       }),
@@ -105,15 +101,49 @@ export function equipmentHealthSteps(
   return { records, late: window.late() };
 }
 
+/** The descriptive fields of an equipment health window. */
+interface HealthFields {
+  readonly facility_id: string;
+  readonly equipment_id: string;
+  readonly sensor_type: SensorType;
+  readonly production_line: string | null;
+}
+
+/**
+ * The fields of a reading's group, one object per sensor while its metadata stays the
+ * same. Every pane of every key keeps the fields of its first reading (a window step
+ * keeps about six panes per key): shared, they are one object per sensor instead of one
+ * per pane. Only a cache: a reading whose sensor it does not know, or knows with other
+ * fields, gets a new object, as without it.
+ */
+function sharedFields(): (r: EnrichedReading) => HealthFields {
+  const bySensor = new Map<string, HealthFields>();
+  return (r) => {
+    const known = bySensor.get(r.sensor_id);
+    if (
+      known !== undefined &&
+      known.facility_id === r.facility_id &&
+      known.equipment_id === r.equipment_id &&
+      known.sensor_type === r.sensor_type &&
+      known.production_line === r.production_line
+    ) {
+      return known;
+    }
+    const fields: HealthFields = {
+      facility_id: r.facility_id,
+      equipment_id: r.equipment_id!,
+      sensor_type: r.sensor_type,
+      production_line: r.production_line,
+    };
+    bySensor.set(r.sensor_id, fields);
+    return fields;
+  };
+}
+
 type HealthWindow = WindowResult<
   string,
   {
-    fields: {
-      facility_id: string;
-      equipment_id: string;
-      sensor_type: SensorType;
-      production_line: string | null;
-    } | null;
+    fields: HealthFields | null;
     value: Summary;
     avg_quality: number | null;
   }

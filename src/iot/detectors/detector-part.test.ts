@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   dataflow,
+  type DeadLetter,
   type KeyedProcessFunction,
+  MemoryCheckpointStore,
   type Stream,
   source,
   valueState,
@@ -27,13 +29,13 @@ import {
   watermark,
 } from "./detector-harness.fixture.js";
 import { equipmentTransitionDetector } from "./equipment-transition-detector.js";
-import { offlineDetector } from "./offline-detector.js";
+import { offlineDetector, offlinePart } from "./offline-detector.js";
 import { qualityDegradationDetector } from "./quality-degradation-detector.js";
 import { sensorDriftDetector } from "./sensor-drift-detector.js";
 import { stuckSensorDetector } from "./stuck-sensor-detector.js";
 import { thresholdDetector } from "./threshold-detector.js";
 import { trendDetector } from "./trend-detector.js";
-import { zScoreDetector } from "./z-score-detector.js";
+import { zScoreDetector, zScorePart } from "./z-score-detector.js";
 
 /** An anomaly per reading whose score is how many readings `name` holds for the sensor. */
 function counted(name: string, r: EnrichedReading, t: number, n: number): Anomaly {
@@ -165,6 +167,57 @@ describe("partsDetector", () => {
     const after = await stateAfter(fn(), [at(reading("a", 1_000, 7)), watermark(30_000)], "a");
     assert.deepEqual(after.state[name]!.value.slice(1), [null, [7]]);
     assert.deepEqual(after.eventTimers, []);
+  });
+
+  it("starts a key afresh from a checkpoint of another layout (options changed)", async () => {
+    const items: TestingItem<EnrichedReading>[] = [];
+    const wobble = clean(900);
+    const split = 800;
+    // Another level after the split: a baseline misread from the old state would flag it.
+    for (let i = 0; i < 900; i++) {
+      const level = i < split ? 20 : 50;
+      const v = i === 870 ? 90 : level + wobble[i]!;
+      items.push(at(reading("t-1", i * 1_000, v)), at(reading("t-2", i * 1_000 + 1, level + 5)));
+    }
+    const detection = (windowMs: number) =>
+      single(partsDetector([zScorePart({ windowMs }), offlinePart()]));
+    const run = async (
+      windowMs: number,
+      script: TestingItem<EnrichedReading>[],
+      store: MemoryCheckpointStore,
+      clock: ManualClock,
+      stop: boolean,
+    ) => {
+      const out = new CollectingSink<Anomaly>();
+      const dead = new CollectingSink<DeadLetter>();
+      const src = new TestingSource(script, { clock, batchSize: 7, endless: stop });
+      const detected = detection(windowMs)(source("readings", src));
+      const job = dataflow("d", [
+        detected.to("out", out),
+        detected.deadLetters().to("dead", dead),
+      ]).job({ clock, tickInterval: 0, checkpoint: { store, interval: 60_000 } });
+      const done = job.run();
+      if (stop) {
+        await src.whenDrained();
+        job.stop();
+      }
+      await done;
+      assert.deepEqual(dead.values, []);
+      return out.values;
+    };
+    // Checkpointed with 2 min baselines, restored with 1 min ones: the layout differs.
+    const store = new MemoryCheckpointStore();
+    await run(120_000, items.slice(0, 2 * split), store, new ManualClock(0), true);
+    const restored = await run(60_000, items, store, new ManualClock(0), false);
+    const fresh = await run(
+      60_000,
+      items.slice(2 * split),
+      new MemoryCheckpointStore(),
+      new ManualClock(0),
+      false,
+    );
+    assert.ok(fresh.length > 0);
+    assert.deepEqual(byId(restored), byId(fresh));
   });
 
   it("refuses parts without distinct names", () => {

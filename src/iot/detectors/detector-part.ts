@@ -6,7 +6,11 @@
  * A key's state is a `DetectorState`: one flat array of numbers (`h`), in which each
  * part owns a fixed range, then slots for what is not a number (lists that grow,
  * strings). Numbers in an array are stored unboxed and side by side, so a reading
- * touches a few cache lines rather than an object per field.
+ * touches a few cache lines rather than an object per field. What a reading seldom
+ * touches (the closed buckets of a windowed detector) is a second array of numbers,
+ * made when first needed, so that the numbers every reading reads stay close together
+ * in memory, key after key. Every key has one state: each array is made exactly as long
+ * as it needs to be.
  *
  * In-place changes are safe because the engine serialises a key's state for a
  * checkpoint before the key's next record or timer is handled. The state must stay
@@ -19,7 +23,7 @@ import type {
   ValueState,
   ValueStateDescriptor,
 } from "../../engine/index.js";
-import { valueState } from "../../engine/index.js";
+import { hashString, valueState } from "../../engine/index.js";
 import type { Anomaly, EnrichedReading, SensorType } from "../reading/reading.js";
 import type { AnomalySubject } from "./anomaly.js";
 
@@ -28,8 +32,9 @@ export type PartContext = ProcessContext<string, Anomaly>;
 
 /**
  * A key's state, shared by the parts of a step: `[h, ...slots]`, `h` an array of
- * numbers. Part `p` owns `h[o]` … `h[o + p.size − 1]` and `state[j]` …
- * `state[j + p.slots − 1]` (`o` and `j` given by the step).
+ * numbers, then, if any part keeps cold numbers, `x`: their array, or null until one
+ * is needed. Part `p` owns `h[o]` … `h[o + p.size − 1]`, `x[c]` … `x[c + p.cold − 1]`
+ * and `state[j]` … `state[j + p.slots − 1]` (`o`, `c` and `j` given by the step).
  */
 export type DetectorState = unknown[];
 
@@ -42,6 +47,10 @@ export interface PartScope {
   s: DetectorState;
   /** `s[0]`: the key's numbers. */
   h: number[];
+  /** The key's cold numbers (see `DetectorPart.cold`): null until `cold()` makes them. */
+  x: number[] | null;
+  /** `x`, made (all 0) if it is null. */
+  cold(): number[];
   /** Event time of the reading, or the time of the timer. */
   t: number;
   /** The step's watermark. */
@@ -70,16 +79,30 @@ export interface DetectorPart {
   readonly ttl: number;
   /** How many numbers the part keeps in `h`, PRESENT (and WRITTEN) included. */
   readonly size: number;
+  /**
+   * How many numbers it keeps apart from those, from `scope.x[c]`, for what a reading
+   * seldom touches (default 0): all 0 while `x` is null. They are the part's own:
+   * `partsDetector` neither reads nor clears them (a part starting afresh does).
+   */
+  readonly cold?: number;
   /** How many slots of the state the part keeps (lists, strings); a slot not in use is null. */
   readonly slots: number;
-  /** Handles a reading, with the part's numbers from `scope.h[o]` and its slots from `scope.s[j]`. */
-  process(scope: PartScope, o: number, j: number, reading: EnrichedReading): void;
+  /**
+   * Whatever else decides how the part reads its numbers (say, its bucket size), if
+   * anything: a state written with another is not read as this part's (see `LAYOUT`).
+   */
+  readonly layout?: string;
+  /**
+   * Handles a reading, with the part's numbers from `scope.h[o]` (and `scope.x[c]`) and
+   * its slots from `scope.s[j]`.
+   */
+  process(scope: PartScope, o: number, j: number, reading: EnrichedReading, c: number): void;
   /**
    * Handles a timer at `scope.t`. Called on every timer of the key (also on other parts'
    * timers, and on the clean-up timers of `partsDetector`): ignore a time you did not
    * register.
    */
-  onTimer?(scope: PartScope, o: number, j: number): void;
+  onTimer?(scope: PartScope, o: number, j: number, c: number): void;
 }
 
 /** Slots an `AnomalySubject` takes in a state (see `keepSubject`). */
@@ -120,7 +143,14 @@ export function subjectAt(s: DetectorState, j: number): AnomalySubject {
 const NEWEST = 0;
 /** `h[SWEEP]`: the pending clean-up timer, 0 when none. */
 const SWEEP = 1;
-const HEADER = 2;
+/**
+ * `h[LAYOUT]`: a hash of where the parts keep what (their names, sizes, slots and
+ * `layout`). A state read from a checkpoint of another layout (the detectors' options
+ * changed, say a window and with it the buckets kept) cannot be read as this one: it is
+ * dropped, and the key starts afresh, as a new key would.
+ */
+const LAYOUT = 2;
+const HEADER = 3;
 
 /**
  * A keyed process function running `parts` in order on every reading of a key (and
@@ -155,6 +185,14 @@ export function partsDetector(
     size += p.size;
     slots += p.slots;
   }
+  const colds: number[] = [];
+  let coldSize = 0;
+  for (const p of parts) {
+    colds.push(coldSize);
+    coldSize += p.cold ?? 0;
+  }
+  /** Where `x` is in a state, or 0 when no part keeps cold numbers. */
+  const xIndex = coldSize > 0 ? slots : 0;
   const expiring = ttls.some((ttl) => ttl > 0);
   const mixed = expiring && ttls.some((ttl) => ttl === 0);
   // Its name changes with the parts, so that a checkpoint of other parts is never read as these.
@@ -165,21 +203,54 @@ export function partsDetector(
   parts.forEach((p, i) => {
     if (p.onTimer !== undefined) withTimers.push(i);
   });
+  // A new key's state is a copy of these: `slice` makes arrays exactly as long as they
+  // are (one built by `push` keeps up to half again as much spare room), and every key
+  // of the step has one.
+  const doubles = (n: number): number[] => {
+    const a: number[] = [0.5]; // born holding a fraction: an array of doubles
+    for (let k = 1; k < n; k++) a.push(0);
+    a[0] = 0;
+    return a.slice(0, n);
+  };
+  const layout = hashString(
+    JSON.stringify(parts.map((p) => [p.name, p.size, p.cold ?? 0, p.slots, p.layout ?? ""])),
+  );
+  const hTemplate = doubles(size);
+  hTemplate[LAYOUT] = layout;
+  const xTemplate = doubles(coldSize);
+  const sTemplate: DetectorState = [];
+  for (let k = 0; k < slots + (xIndex > 0 ? 1 : 0); k++) sTemplate.push(null);
+  const stateLength = sTemplate.length;
+
+  /** Whether `s` has this step's layout (see `LAYOUT`). */
+  function fits(s: DetectorState): boolean {
+    const h = s[0] as number[];
+    if (s.length !== stateLength || h.length !== size || h[LAYOUT] !== layout) return false;
+    const x = xIndex > 0 ? (s[xIndex] as number[] | null) : null;
+    return x === null || x.length === coldSize;
+  }
+
   const scope: PartScope = {
     s: [],
     h: [],
+    x: null,
+    cold() {
+      let x = scope.x;
+      if (x === null) {
+        x = xTemplate.slice();
+        scope.x = x;
+        scope.s[xIndex] = x;
+      }
+      return x;
+    },
     t: 0,
     watermark: 0,
     ctx: null as unknown as PartContext,
   };
 
   function create(): DetectorState {
-    // Born holding a fraction, so that it is an array of doubles from the start.
-    const h: number[] = [0.5];
-    for (let k = 1; k < size; k++) h.push(0);
-    h[0] = 0;
-    const s: DetectorState = [h];
-    for (let k = 1; k < slots; k++) s.push(null);
+    const s = sTemplate.slice();
+    s[0] = hTemplate.slice();
     return s;
   }
 
@@ -219,12 +290,17 @@ export function partsDetector(
     processElement(reading, ctx) {
       const state = ctx.state(descriptor);
       let s = state.get();
+      if (s !== undefined && !fits(s)) {
+        state.clear();
+        s = undefined;
+      }
       const fresh = s === undefined;
       if (s === undefined) s = create();
       const h = s[0] as number[];
       const c = scope;
       c.s = s;
       c.h = h;
+      c.x = xIndex > 0 ? (s[xIndex] as number[] | null) : null;
       c.t = ctx.timestamp;
       const watermark = ctx.watermark;
       c.watermark = watermark;
@@ -239,7 +315,7 @@ export function partsDetector(
           dropped = true;
         }
         const was = h[o + PRESENT];
-        parts[i]!.process(c, o, firstSlots[i]!, reading);
+        parts[i]!.process(c, o, firstSlots[i]!, reading, colds[i]!);
         if (was !== 0 && h[o + PRESENT] === 0) dropped = true;
       }
       if (fresh) {
@@ -267,10 +343,15 @@ export function partsDetector(
       const state = ctx.state(descriptor);
       const s = state.get();
       if (s === undefined) return;
+      if (!fits(s)) {
+        state.clear();
+        return;
+      }
       const h = s[0] as number[];
       const c = scope;
       c.s = s;
       c.h = h;
+      c.x = xIndex > 0 ? (s[xIndex] as number[] | null) : null;
       c.t = time;
       c.watermark = ctx.watermark;
       c.ctx = ctx;
@@ -281,7 +362,7 @@ export function partsDetector(
       }
       for (const i of withTimers) {
         if (expired(h, i, c.watermark)) drop(s, h, i);
-        parts[i]!.onTimer!(c, offsets[i]!, firstSlots[i]!);
+        parts[i]!.onTimer!(c, offsets[i]!, firstSlots[i]!, colds[i]!);
       }
       clearIfEmpty(state, s, h);
     },

@@ -45,7 +45,8 @@ export const offlineDefaults: OfflineConfig = Object.freeze({
 // last open-ended silence, the event time of the latest one, and the pending timer
 // (at most latest + timeout, moved on lazily when it fires). Its slots, from j: the
 // latest reading's subject (see `keepSubject`), then the closed gaps still waiting for
-// the watermark: flat [from, to] pairs, a timer at each from + timeoutMs.
+// the watermark: flat [from, to] pairs, a timer at each from + timeoutMs (null while
+// there is none, as for almost every sensor almost all the time).
 const SEEN = 1;
 const LATEST = 2;
 const ARMED = 3;
@@ -69,7 +70,6 @@ export function offlinePart(config: Partial<OfflineConfig> = {}): DetectorPart {
       if (t + timeoutMs <= scope.watermark) return;
       const { h, s, ctx } = scope;
       h[o + PRESENT] = 1;
-      if (s[j + GAPS] === null) s[j + GAPS] = [];
       const seen = h[o + SEEN] !== 0;
       if (!seen) {
         ctx.timers.registerEventTime(t + timeoutMs);
@@ -80,12 +80,17 @@ export function offlinePart(config: Partial<OfflineConfig> = {}): DetectorPart {
         const last = h[o + LATEST]!;
         if (t > last) {
           if (t > last + timeoutMs) {
-            (s[j + GAPS] as number[]).push(last, t);
+            const gaps = s[j + GAPS] as number[] | null;
+            if (gaps === null) s[j + GAPS] = [last, t];
+            else gaps.push(last, t);
             ctx.timers.registerEventTime(last + timeoutMs);
           }
           h[o + LATEST] = t;
         } else {
-          splitGap(t, s[j + GAPS] as number[], ctx.timers, timeoutMs);
+          const gaps = s[j + GAPS] as number[] | null;
+          if (gaps !== null && splitGap(t, gaps, ctx.timers, timeoutMs) && gaps.length === 0) {
+            s[j + GAPS] = null;
+          }
         }
       }
       if (!seen || !sameSubject(s, j, r)) keepSubject(s, j, r);
@@ -96,10 +101,11 @@ export function offlinePart(config: Partial<OfflineConfig> = {}): DetectorPart {
       if (h[o + PRESENT] === 0 || h[o + SEEN] === 0) return;
       const time = scope.t;
       const from = time - timeoutMs;
-      const gaps = s[j + GAPS] as number[];
-      const at = gaps.indexOf(from);
-      if (at >= 0 && at % 2 === 0) {
+      const gaps = s[j + GAPS] as number[] | null;
+      const at = gaps === null ? -1 : gaps.indexOf(from);
+      if (gaps !== null && at >= 0 && at % 2 === 0) {
         gaps.splice(at, 2);
+        if (gaps.length === 0) s[j + GAPS] = null;
         ctx.emit(
           silence(subjectAt(s, j), from, time, timeoutMs, ctx.processingTime, severity),
           time,
@@ -120,7 +126,7 @@ export function offlinePart(config: Partial<OfflineConfig> = {}): DetectorPart {
           time,
         );
       }
-      if (gaps.length === 0) {
+      if (s[j + GAPS] === null) {
         h[o + PRESENT] = 0;
         for (let k = j; k <= j + GAPS; k++) s[k] = null;
       }
@@ -166,8 +172,11 @@ function silence(
   });
 }
 
-/** A reading at `t` that arrived out of order: if it falls into a pending gap, split the gap. */
-function splitGap(t: number, gaps: number[], timers: TimerService, timeoutMs: number): void {
+/**
+ * A reading at `t` that arrived out of order: if it falls into a pending gap, split the
+ * gap. Returns whether it changed the gaps.
+ */
+function splitGap(t: number, gaps: number[], timers: TimerService, timeoutMs: number): boolean {
   for (let i = 0; i < gaps.length; i += 2) {
     const from = gaps[i]!;
     const to = gaps[i + 1]!;
@@ -180,6 +189,7 @@ function splitGap(t: number, gaps: number[], timers: TimerService, timeoutMs: nu
     else if (early) gaps.splice(i, 2, from, t);
     else if (late) gaps.splice(i, 2, t, to);
     else gaps.splice(i, 2);
-    return;
+    return true;
   }
+  return false;
 }

@@ -7,7 +7,14 @@
 import type { KeyedProcessFunction } from "../../engine/index.js";
 import type { Anomaly, EnrichedReading } from "../reading/reading.js";
 import { buildAnomaly, bucketStart, checkPositive, fmt } from "./anomaly.js";
-import { type DetectorPart, PRESENT, partsDetector, WRITTEN } from "./detector-part.js";
+import { BucketLayout } from "./bucket-list.js";
+import {
+  type DetectorPart,
+  PRESENT,
+  type PartScope,
+  partsDetector,
+  WRITTEN,
+} from "./detector-part.js";
 
 /** The detector name, the first part of its anomaly ids. */
 export const QUALITY_DEGRADATION_DETECTOR = "quality-degradation";
@@ -41,10 +48,10 @@ export const qualityDegradationDefaults: QualityDegradationConfig = Object.freez
   cooldownMs: 60_000,
 });
 
-// A sensor's counts at h[o + …]: the closed buckets' readings and low-quality
-// readings, the current bucket (start, readings, low), and the event time of the last
-// anomaly, if HAS_LAST is 1. Slot j: the closed buckets, oldest first, as flat
-// [start, readings, low].
+// A sensor's counts at h[o + …]: the closed buckets' readings and low-quality readings
+// (N, LOW: side by side, as in a bucket), the current bucket (start, readings, low) and
+// the event time of the last anomaly, if HAS_LAST is 1. The closed buckets, each
+// [readings, low], are a ring from x[c] or a list in slot j (see bucket-list.ts).
 const N = 2;
 const LOW = 3;
 const CS = 4;
@@ -54,47 +61,35 @@ const HAS_LAST = 7;
 const LAST = 8;
 const SIZE = 9;
 
-function sumClosed(h: number[], o: number, b: readonly number[]): void {
-  let n = 0;
-  let low = 0;
-  for (let i = 0; i < b.length; i += 3) {
-    n += b[i + 1]!;
-    low += b[i + 2]!;
-  }
-  h[o + N] = n;
-  h[o + LOW] = low;
-}
+/**
+ * A part's closed buckets, and the functions that change them. The totals (N, LOW) are
+ * kept up to date bucket by bucket rather than summed again: they are counts, so any
+ * order of adding gives the same.
+ */
+class Counts {
+  readonly buckets: BucketLayout;
 
-function roll(h: number[], o: number, b: number[], start: number, windowMs: number): void {
-  const oldest = start - windowMs;
-  let j = 0;
-  for (let i = 0; i < b.length; i += 3) {
-    if (b[i]! <= oldest) continue;
-    if (j !== i) {
-      b[j] = b[i]!;
-      b[j + 1] = b[i + 1]!;
-      b[j + 2] = b[i + 2]!;
-    }
-    j += 3;
+  constructor(windowMs: number, bucketMs: number) {
+    this.buckets = new BucketLayout(2, windowMs, bucketMs);
   }
-  b.length = j;
-  const cs = h[o + CS]!;
-  const cn = h[o + CN]!;
-  if (cn > 0 && cs > oldest) b.push(cs, cn, h[o + CL]!);
-  sumClosed(h, o, b);
-  h[o + CS] = start;
-  h[o + CN] = 0;
-  h[o + CL] = 0;
-}
 
-function backfill(h: number[], o: number, b: number[], start: number, low: number): void {
-  let i = 0;
-  while (i < b.length && b[i]! < start) i += 3;
-  if (i < b.length && b[i] === start) {
-    b[i + 1] = b[i + 1]! + 1;
-    b[i + 2] = b[i + 2]! + low;
-  } else b.splice(i, 0, start, 1, low);
-  sumClosed(h, o, b);
+  roll(scope: PartScope, o: number, j: number, c: number, start: number): void {
+    const h = scope.h;
+    this.buckets.roll(scope, o + CN, c, j, h[o + CS]!, start, o + N);
+    h[o + CS] = start;
+    h[o + CN] = 0;
+    h[o + CL] = 0;
+  }
+
+  backfill(scope: PartScope, o: number, j: number, c: number, start: number, low: number): void {
+    const p = this.buckets.bucketAt(scope, c, j, start);
+    const b = this.buckets.array(scope, j)!;
+    const h = scope.h;
+    b[p] = b[p]! + 1;
+    b[p + 1] = b[p + 1]! + low;
+    h[o + N] = h[o + N]! + 1;
+    h[o + LOW] = h[o + LOW]! + low;
+  }
 }
 
 /** The quality-degradation detector as a part of a sensor's state (see `qualityDegradationDetector`). */
@@ -112,13 +107,16 @@ export function qualityDegradationPart(
   const { windowMs, bucketMs, minReadings, lowQuality, maxLowShare, highLowShare } = c;
   const cooldownMs = c.cooldownMs;
   const minutes = fmt(windowMs / 60_000);
+  const counts = new Counts(windowMs, bucketMs);
 
   return {
     name,
     ttl: Math.max(windowMs, cooldownMs),
     size: SIZE,
-    slots: 1,
-    process(scope, o, j, r) {
+    cold: counts.buckets.ringSize,
+    slots: counts.buckets.slots,
+    layout: counts.buckets.layout,
+    process(scope, o, j, r, cold) {
       const t = scope.t;
       const start = bucketStart(t, bucketMs);
       const low = r.quality_score < lowQuality ? 1 : 0;
@@ -127,17 +125,15 @@ export function qualityDegradationPart(
         for (let k = 0; k < SIZE; k++) h[o + k] = 0;
         h[o + PRESENT] = 1;
         h[o + CS] = start;
-        const b = scope.s[j] as number[] | null;
-        if (b === null) scope.s[j] = [];
-        else b.length = 0;
+        counts.buckets.clear(scope, cold, j);
       }
       const cs = h[o + CS]!;
-      if (start > cs) roll(h, o, scope.s[j] as number[], start, windowMs);
+      if (start > cs) counts.roll(scope, o, j, cold, start);
       if (start >= cs) {
         h[o + CN] = h[o + CN]! + 1;
         h[o + CL] = h[o + CL]! + low;
       } else if (start > cs - windowMs) {
-        backfill(h, o, scope.s[j] as number[], start, low);
+        counts.backfill(scope, o, j, cold, start, low);
       } else {
         return; // older than the window
       }

@@ -197,13 +197,17 @@ export function sensorDriftPart(config: Partial<SensorDriftConfig> = {}): Detect
       }
       h[at + WRITTEN] = t;
       const id = r.sensor_id;
-      const ids = scope.s[j] as string[];
-      const s = scope.s[j + 1] as number[];
+      let ids = scope.s[j] as string[];
+      let s = scope.s[j + 1] as number[];
       let i = ids.indexOf(id);
       if (i < 0) {
+        // A new sensor of the machine (rare): new arrays exactly as long as they need to
+        // be, where `push` would leave spare room in every machine's.
         i = ids.length;
-        ids.push(id);
-        s.push(t, t, v, 1, 0, 0, 0, 0, v, 0, 0, 0, 0);
+        ids = ids.concat([id]);
+        s = s.concat([t, t, v, 1, 0, 0, 0, 0, v, 0, 0, 0, 0]);
+        scope.s[j] = ids;
+        scope.s[j + 1] = s;
       } else update(s, i * STRIDE, scope, r, c);
       const o = i * STRIDE;
       const z = s[o + Z]!;

@@ -14,10 +14,11 @@ import {
   type SeverityLadder,
   severityOf,
 } from "./anomaly.js";
+import { BucketLayout } from "./bucket-list.js";
 import {
   type DetectorPart,
-  type DetectorState,
   PRESENT,
+  type PartScope,
   partsDetector,
   WRITTEN,
 } from "./detector-part.js";
@@ -78,8 +79,8 @@ export type TrendConfigInput = Partial<Omit<TrendConfig, "ratePerMinute">> & {
 // A sensor's regression sums at h[o + …]; x is seconds. N…SXV: the closed buckets'
 // totals with x from CS, the current bucket's start (recomputed when a bucket closes).
 // CN…CXV: the current bucket. LAST: event time of the last anomaly, if HAS_LAST is 1.
-// Slot j: the closed buckets, oldest first, as flat [start, n, Σx, Σv, Σx², Σxv] with x
-// from the bucket's own start.
+// The closed buckets, each [n, Σx, Σv, Σx², Σxv] with x from the bucket's own start,
+// are a ring from x[c] or a list in slot j (see bucket-list.ts).
 const N = 2;
 const SX = 3;
 const SV = 4;
@@ -95,67 +96,112 @@ const HAS_LAST = 13;
 const LAST = 14;
 const SIZE = 15;
 
-const STRIDE = 6;
-
-/** Re-bases the closed buckets `b` on `cs` and sums them into the totals at `h[o…]`. */
-function sumClosed(h: number[], o: number, b: readonly number[], cs: number): void {
-  let n = 0;
-  let sx = 0;
-  let sv = 0;
-  let sxx = 0;
-  let sxv = 0;
-  for (let i = 0; i < b.length; i += STRIDE) {
-    const k = b[i + 1]!;
-    const x = b[i + 2]!;
-    const v = b[i + 3]!;
-    const d = (b[i]! - cs) / 1000;
-    n += k;
-    sx += x + k * d;
-    sv += v;
-    sxx += b[i + 4]! + 2 * d * x + k * d * d;
-    sxv += b[i + 5]! + d * v;
-  }
-  h[o + N] = n;
-  h[o + SX] = sx;
-  h[o + SV] = sv;
-  h[o + SXX] = sxx;
-  h[o + SXV] = sxv;
-  h[o + CS] = cs;
+/** Sums of a closed bucket into the totals, as the scratch of `sumClosed`. */
+interface Sums {
+  n: number;
+  sx: number;
+  sv: number;
+  sxx: number;
+  sxv: number;
 }
 
-/** Closes the current bucket and opens the one at `start`, dropping buckets that left the window. */
-function roll(h: number[], o: number, b: number[], start: number, windowMs: number): void {
-  const oldest = start - windowMs;
-  let j = 0;
-  for (let i = 0; i < b.length; i += STRIDE) {
-    if (b[i]! <= oldest) continue;
-    if (j !== i) for (let k = 0; k < STRIDE; k++) b[j + k] = b[i + k]!;
-    j += STRIDE;
-  }
-  b.length = j;
-  const cs = h[o + CS]!;
-  const cn = h[o + CN]!;
-  if (cn > 0 && cs > oldest) b.push(cs, cn, h[o + CX]!, h[o + CV]!, h[o + CXX]!, h[o + CXV]!);
-  sumClosed(h, o, b, start);
-  h[o + CN] = 0;
-  h[o + CX] = 0;
-  h[o + CV] = 0;
-  h[o + CXX] = 0;
-  h[o + CXV] = 0;
+/** Adds the bucket starting at `start` with payload `b[p…]`, re-based on `cs`, to `t`. */
+function addBucket(t: Sums, b: readonly number[], p: number, start: number, cs: number): void {
+  const k = b[p]!;
+  const x = b[p + 1]!;
+  const v = b[p + 2]!;
+  const d = (start - cs) / 1000;
+  t.n += k;
+  t.sx += x + k * d;
+  t.sv += v;
+  t.sxx += b[p + 3]! + 2 * d * x + k * d * d;
+  t.sxv += b[p + 4]! + d * v;
 }
 
-/** Adds a late reading to the closed bucket at `start`, creating it in order. */
-function backfill(h: number[], o: number, b: number[], start: number, x: number, v: number) {
-  let i = 0;
-  while (i < b.length && b[i]! < start) i += STRIDE;
-  if (i < b.length && b[i] === start) {
-    b[i + 1] = b[i + 1]! + 1;
-    b[i + 2] = b[i + 2]! + x;
-    b[i + 3] = b[i + 3]! + v;
-    b[i + 4] = b[i + 4]! + x * x;
-    b[i + 5] = b[i + 5]! + x * v;
-  } else b.splice(i, 0, start, 1, x, v, x * x, x * v);
-  sumClosed(h, o, b, h[o + CS]!);
+/** A part's closed buckets, and the functions that change them. */
+class Regression {
+  readonly buckets: BucketLayout;
+  readonly #sums: Sums = { n: 0, sx: 0, sv: 0, sxx: 0, sxv: 0 };
+
+  constructor(windowMs: number, bucketMs: number) {
+    this.buckets = new BucketLayout(5, windowMs, bucketMs);
+  }
+
+  /** Re-bases the closed buckets on `cs` and sums them into the totals at `h[o…]`. */
+  sumClosed(scope: PartScope, o: number, j: number, c: number, cs: number): void {
+    const t = this.#sums;
+    const buckets = this.buckets;
+    t.n = 0;
+    t.sx = 0;
+    t.sv = 0;
+    t.sxx = 0;
+    t.sxv = 0;
+    const x = buckets.array(scope, j);
+    if (x === null) {
+      // A ring not made yet: no closed bucket.
+    } else if (buckets.ring) {
+      const places = buckets.places;
+      const bucketMs = buckets.bucketMs;
+      let q = buckets.index(cs) - places;
+      let k = buckets.placeOf(q);
+      for (let m = 0; m < places; m++) {
+        const p = c + k * 5;
+        if (x[p] !== 0) addBucket(t, x, p, q * bucketMs, cs);
+        q++;
+        if (++k === places) k = 0;
+      }
+    } else {
+      for (let i = 0; i < x.length; i += 6) addBucket(t, x, i + 1, x[i]!, cs);
+    }
+    const h = scope.h;
+    h[o + N] = t.n;
+    h[o + SX] = t.sx;
+    h[o + SV] = t.sv;
+    h[o + SXX] = t.sxx;
+    h[o + SXV] = t.sxv;
+    h[o + CS] = cs;
+  }
+
+  /** Closes the current bucket and opens the one at `start`, dropping buckets that left the window. */
+  roll(scope: PartScope, o: number, j: number, c: number, start: number): void {
+    const h = scope.h;
+    this.buckets.roll(scope, o + CN, c, j, h[o + CS]!, start);
+    this.sumClosed(scope, o, j, c, start);
+    h[o + CN] = 0;
+    h[o + CX] = 0;
+    h[o + CV] = 0;
+    h[o + CXX] = 0;
+    h[o + CXV] = 0;
+  }
+
+  /** Adds a late reading to the closed bucket at `start`, creating it in order. */
+  backfill(scope: PartScope, o: number, j: number, c: number, start: number, x: number, v: number) {
+    const p = this.buckets.bucketAt(scope, c, j, start);
+    const b = this.buckets.array(scope, j)!;
+    if (b[p] !== 0) {
+      b[p] = b[p]! + 1;
+      b[p + 1] = b[p + 1]! + x;
+      b[p + 2] = b[p + 2]! + v;
+      b[p + 3] = b[p + 3]! + x * x;
+      b[p + 4] = b[p + 4]! + x * v;
+    } else {
+      b[p] = 1;
+      b[p + 1] = x;
+      b[p + 2] = v;
+      b[p + 3] = x * x;
+      b[p + 4] = x * v;
+    }
+    this.sumClosed(scope, o, j, c, scope.h[o + CS]!);
+  }
+
+  /** Makes the part at `o` empty sums with the current bucket at `cs`. */
+  empty(scope: PartScope, o: number, j: number, c: number, cs: number): void {
+    const h = scope.h;
+    for (let k = 0; k < SIZE; k++) h[o + k] = 0;
+    h[o + PRESENT] = 1;
+    h[o + CS] = cs;
+    this.buckets.clear(scope, c, j);
+  }
 }
 
 /** Width of a sensor's normal band (0 when it has none): see `TrendConfig.bandSharePerMinute`. */
@@ -173,16 +219,6 @@ export function bandOf(th: AlertThresholds | null): number {
   return bound === undefined ? 0 : Math.abs(bound);
 }
 
-/** Makes part `i` empty sums with the current bucket at `cs`. */
-function empty(s: DetectorState, h: number[], o: number, j: number, cs: number): void {
-  for (let k = 0; k < SIZE; k++) h[o + k] = 0;
-  h[o + PRESENT] = 1;
-  h[o + CS] = cs;
-  const b = s[j] as number[] | null;
-  if (b === null) s[j] = [];
-  else b.length = 0;
-}
-
 /** The trend detector as a part of a sensor's state (see `trendDetector`). */
 export function trendPart(config: TrendConfigInput = {}): DetectorPart {
   const ratePerMinute = { ...trendDefaults.ratePerMinute, ...config.ratePerMinute };
@@ -198,22 +234,25 @@ export function trendPart(config: TrendConfigInput = {}): DetectorPart {
   if (bandSharePerMinute !== null)
     checkPositive(TREND_DETECTOR, "bandSharePerMinute", bandSharePerMinute);
   const minutes = fmt(windowMs / 60_000);
+  const regression = new Regression(windowMs, bucketMs);
 
   return {
     name: TREND_DETECTOR,
     ttl: Math.max(windowMs, cooldownMs),
     size: SIZE,
-    slots: 1,
-    process(scope, o, j, r) {
+    cold: regression.buckets.ringSize,
+    slots: regression.buckets.slots,
+    layout: regression.buckets.layout,
+    process(scope, o, j, r, cold) {
       const v = r.value;
       if (!Number.isFinite(v)) return;
       const t = scope.t;
       const start = bucketStart(t, bucketMs);
       const x = (t - start) / 1000;
       const h = scope.h;
-      if (h[o + PRESENT] === 0) empty(scope.s, h, o, j, start);
+      if (h[o + PRESENT] === 0) regression.empty(scope, o, j, cold, start);
       const cs = h[o + CS]!;
-      if (start > cs) roll(h, o, scope.s[j] as number[], start, windowMs);
+      if (start > cs) regression.roll(scope, o, j, cold, start);
       if (start >= cs) {
         h[o + CN] = h[o + CN]! + 1;
         h[o + CX] = h[o + CX]! + x;
@@ -221,7 +260,7 @@ export function trendPart(config: TrendConfigInput = {}): DetectorPart {
         h[o + CXX] = h[o + CXX]! + x * x;
         h[o + CXV] = h[o + CXV]! + x * v;
       } else if (start > cs - windowMs) {
-        backfill(h, o, scope.s[j] as number[], start, x, v);
+        regression.backfill(scope, o, j, cold, start, x, v);
       } else {
         return; // older than the window: nothing to learn from it
       }

@@ -15,10 +15,11 @@ import {
   type SeverityLadder,
   severityOf,
 } from "./anomaly.js";
+import { BucketLayout } from "./bucket-list.js";
 import {
   type DetectorPart,
-  type DetectorState,
   PRESENT,
+  type PartScope,
   partsDetector,
   WRITTEN,
 } from "./detector-part.js";
@@ -63,8 +64,9 @@ export const zScoreDefaults: ZScoreConfig = Object.freeze({
 
 // A sensor's baseline, at h[o + …]: the closed buckets merged (count, mean, M2; computed
 // when a bucket closes), the current bucket (start, count, mean, M2) and the anomalous
-// readings in a row (+k above the mean, −k below, 0 after a normal reading). Slot j: the
-// closed buckets, oldest first, as flat [start, count, mean, m2] quadruples.
+// readings in a row (+k above the mean, −k below, 0 after a normal reading). The closed
+// buckets, each [count, mean, M2], are a ring from x[c] or a list in slot j (see
+// bucket-list.ts).
 const N = 2;
 const MEAN = 3;
 const M2 = 4;
@@ -91,88 +93,89 @@ function merge(into: Moments, n: number, mean: number, m2: number): void {
   into.n = total;
 }
 
-/** Merges the closed buckets `b` into the totals at `h[o…]`, oldest first. */
-function summarise(h: number[], o: number, b: readonly number[], scratch: Moments): void {
-  scratch.n = 0;
-  scratch.mean = 0;
-  scratch.m2 = 0;
-  for (let i = 0; i < b.length; i += 4) merge(scratch, b[i + 1]!, b[i + 2]!, b[i + 3]!);
-  h[o + N] = scratch.n;
-  h[o + MEAN] = scratch.mean;
-  h[o + M2] = scratch.m2;
-}
+/** A part's closed buckets, and the functions that change them. */
+class Baseline {
+  readonly buckets: BucketLayout;
+  readonly scratch: Moments = { n: 0, mean: 0, m2: 0 };
 
-/** Makes part `i` a baseline holding only `v`, read at `t` in the bucket at `start`. */
-function fresh(
-  s: DetectorState,
-  h: number[],
-  o: number,
-  j: number,
-  t: number,
-  start: number,
-  v: number,
-) {
-  h[o + PRESENT] = 1;
-  h[o + WRITTEN] = t;
-  h[o + N] = 0;
-  h[o + MEAN] = 0;
-  h[o + M2] = 0;
-  h[o + CS] = start;
-  h[o + CN] = 1;
-  h[o + CM] = v;
-  h[o + C2] = 0;
-  h[o + RUN] = 0;
-  const b = s[j] as number[] | null;
-  if (b === null) s[j] = [];
-  else b.length = 0;
-}
-
-/** Closes the current bucket and opens the one at `start`, dropping buckets that left the window. */
-function roll(
-  h: number[],
-  o: number,
-  b: number[],
-  start: number,
-  windowMs: number,
-  scratch: Moments,
-) {
-  const oldest = start - windowMs; // buckets starting at or before this are out
-  let j = 0;
-  for (let i = 0; i < b.length; i += 4) {
-    if (b[i]! <= oldest) continue;
-    if (j !== i) {
-      b[j] = b[i]!;
-      b[j + 1] = b[i + 1]!;
-      b[j + 2] = b[i + 2]!;
-      b[j + 3] = b[i + 3]!;
-    }
-    j += 4;
+  constructor(windowMs: number, bucketMs: number) {
+    this.buckets = new BucketLayout(3, windowMs, bucketMs);
   }
-  b.length = j;
-  const cs = h[o + CS]!;
-  const cn = h[o + CN]!;
-  if (cn > 0 && cs > oldest) b.push(cs, cn, h[o + CM]!, h[o + C2]!);
-  summarise(h, o, b, scratch);
-  h[o + CS] = start;
-  h[o + CN] = 0;
-  h[o + CM] = 0;
-  h[o + C2] = 0;
-}
 
-/** Adds `v` to the closed bucket at `start` (a late reading), creating it in order. */
-function backfill(h: number[], o: number, b: number[], start: number, v: number, scratch: Moments) {
-  let i = 0;
-  while (i < b.length && b[i]! < start) i += 4;
-  if (i < b.length && b[i] === start) {
-    scratch.n = b[i + 1]!;
-    scratch.mean = b[i + 2]!;
-    scratch.m2 = b[i + 3]!;
-    merge(scratch, 1, v, 0);
-    b[i + 1] = scratch.n;
-    b[i + 2] = scratch.mean;
-    b[i + 3] = scratch.m2;
-  } else b.splice(i, 0, start, 1, v, 0);
-  summarise(h, o, b, scratch);
+  /** Merges the closed buckets into the totals at `h[o…]`, oldest first; the current one starts at `cs`. */
+  summarise(scope: PartScope, o: number, j: number, c: number, cs: number): void {
+    const scratch = this.scratch;
+    const buckets = this.buckets;
+    scratch.n = 0;
+    scratch.mean = 0;
+    scratch.m2 = 0;
+    const x = buckets.array(scope, j);
+    if (x === null) {
+      // A ring not made yet: no closed bucket.
+    } else if (buckets.ring) {
+      const places = buckets.places;
+      let k = buckets.oldestPlace(cs);
+      for (let m = 0; m < places; m++) {
+        const p = c + k * 3;
+        if (x[p] !== 0) merge(scratch, x[p]!, x[p + 1]!, x[p + 2]!);
+        if (++k === places) k = 0;
+      }
+    } else {
+      for (let i = 0; i < x.length; i += 4) merge(scratch, x[i + 1]!, x[i + 2]!, x[i + 3]!);
+    }
+    const h = scope.h;
+    h[o + N] = scratch.n;
+    h[o + MEAN] = scratch.mean;
+    h[o + M2] = scratch.m2;
+  }
+
+  /** Makes the part at `o` a baseline holding only `v`, read at `t` in the bucket at `start`. */
+  fresh(scope: PartScope, o: number, j: number, c: number, start: number, v: number) {
+    const h = scope.h;
+    h[o + PRESENT] = 1;
+    h[o + WRITTEN] = scope.t;
+    h[o + N] = 0;
+    h[o + MEAN] = 0;
+    h[o + M2] = 0;
+    h[o + CS] = start;
+    h[o + CN] = 1;
+    h[o + CM] = v;
+    h[o + C2] = 0;
+    h[o + RUN] = 0;
+    this.buckets.clear(scope, c, j);
+  }
+
+  /** Closes the current bucket and opens the one at `start`, dropping buckets that left the window. */
+  roll(scope: PartScope, o: number, j: number, c: number, start: number) {
+    const h = scope.h;
+    this.buckets.roll(scope, o + CN, c, j, h[o + CS]!, start);
+    this.summarise(scope, o, j, c, start);
+    h[o + CS] = start;
+    h[o + CN] = 0;
+    h[o + CM] = 0;
+    h[o + C2] = 0;
+  }
+
+  /** Adds `v` to the closed bucket at `start` (a late reading), creating it in order. */
+  backfill(scope: PartScope, o: number, j: number, c: number, start: number, v: number) {
+    const scratch = this.scratch;
+    const p = this.buckets.bucketAt(scope, c, j, start);
+    const b = this.buckets.array(scope, j)!;
+    if (b[p] !== 0) {
+      scratch.n = b[p]!;
+      scratch.mean = b[p + 1]!;
+      scratch.m2 = b[p + 2]!;
+      merge(scratch, 1, v, 0);
+      b[p] = scratch.n;
+      b[p + 1] = scratch.mean;
+      b[p + 2] = scratch.m2;
+    } else {
+      b[p] = 1;
+      b[p + 1] = v;
+      b[p + 2] = 0;
+    }
+    this.summarise(scope, o, j, c, scope.h[o + CS]!);
+  }
 }
 
 /** The z-score detector as a part of a sensor's state (see `zScoreDetector`). */
@@ -187,27 +190,30 @@ export function zScorePart(config: Partial<ZScoreConfig> = {}): DetectorPart {
   const { windowMs, bucketMs, minSamples, severity, levelShiftReadings } = c;
   const { minRelativeStddev, minAbsoluteStddev } = c;
   const minutes = fmt(windowMs / 60_000);
-  const scratch: Moments = { n: 0, mean: 0, m2: 0 };
+  const baseline = new Baseline(windowMs, bucketMs);
+  const scratch = baseline.scratch;
 
   return {
     name: Z_SCORE_DETECTOR,
     // Expires once every bucket has left the window: a sensor gone for good leaves nothing.
     ttl: windowMs,
     size: SIZE,
-    slots: 1,
-    process(scope, o, j, r) {
+    cold: baseline.buckets.ringSize,
+    slots: baseline.buckets.slots,
+    layout: baseline.buckets.layout,
+    process(scope, o, j, r, cold) {
       const v = r.value;
       if (!Number.isFinite(v)) return;
       const t = scope.t;
       const start = bucketStart(t, bucketMs);
       const h = scope.h;
       if (h[o + PRESENT] === 0) {
-        fresh(scope.s, h, o, j, t, start, v);
+        baseline.fresh(scope, o, j, cold, start, v);
         return;
       }
       const rolled = start > h[o + CS]!;
       // A roll is always written below: every path after it writes.
-      if (rolled) roll(h, o, scope.s[j] as number[], start, windowMs, scratch);
+      if (rolled) baseline.roll(scope, o, j, cold, start);
 
       scratch.n = h[o + N]!;
       scratch.mean = h[o + MEAN]!;
@@ -226,7 +232,7 @@ export function zScorePart(config: Partial<ZScoreConfig> = {}): DetectorPart {
           const run = z > 0 ? Math.max(previous, 0) + 1 : Math.min(previous, 0) - 1;
           if (Math.abs(run) >= levelShiftReadings) {
             // A new normal level: learn it afresh, starting with this reading.
-            fresh(scope.s, h, o, j, t, start, v);
+            baseline.fresh(scope, o, j, cold, start, v);
           } else if (rolled || run !== previous) {
             // The closed bucket and the run are kept even so; the reading is not.
             h[o + RUN] = run;
@@ -258,7 +264,7 @@ export function zScorePart(config: Partial<ZScoreConfig> = {}): DetectorPart {
         h[o + CN] = cn;
         h[o + CM] = cm;
       } else if (start > cs - windowMs) {
-        backfill(h, o, scope.s[j] as number[], start, v, scratch);
+        baseline.backfill(scope, o, j, cold, start, v);
       } else if (h[o + RUN] === 0) {
         return; // older than the window: scored, not learnt
       }
