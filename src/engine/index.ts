@@ -10,6 +10,7 @@ export {
   type CheckpointHeader,
   type CheckpointStore,
   type CheckpointWriter,
+  collectingWriter,
   type PositionRow,
   type SharedRow,
   type SinkProgressRow,

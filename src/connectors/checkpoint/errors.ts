@@ -33,6 +33,28 @@ export class CheckpointSequenceError extends CheckpointStoreError {
   }
 }
 
+/**
+ * The `CheckpointSequenceError` of a store (`description`) refusing checkpoint `id` of
+ * `job` when the job's latest committed checkpoint is `latest` (0: none).
+ */
+export function outOfSequence(
+  description: string,
+  job: string,
+  id: number,
+  latest: number,
+): CheckpointSequenceError {
+  const why =
+    latest === 0
+      ? `job ${JSON.stringify(job)} has no checkpoint, so the first id must be 1`
+      : `the latest committed checkpoint is ${latest}, so the next id must be ${latest + 1} (is another process writing this job's checkpoints?)`;
+  return new CheckpointSequenceError(
+    job,
+    id,
+    latest + 1,
+    `${description}: checkpoint ${id} of job ${JSON.stringify(job)} rejected: ${why}`,
+  );
+}
+
 /** A commit was given data the store cannot keep: a bad id, partition or a duplicated key. */
 export class InvalidCheckpointError extends CheckpointStoreError {
   override readonly name = "InvalidCheckpointError";

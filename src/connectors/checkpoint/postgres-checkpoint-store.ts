@@ -29,7 +29,7 @@ import {
   newestIntact,
   verifyCheckpoint,
 } from "./checkpoint-verification.js";
-import { CheckpointSchemaError, CheckpointSequenceError, CheckpointStoreError } from "./errors.js";
+import { CheckpointSchemaError, CheckpointStoreError, outOfSequence } from "./errors.js";
 
 /** Options of {@link PostgresCheckpointStore}: a connection string or a pool, and where. */
 export type PostgresCheckpointStoreOptions = (
@@ -358,18 +358,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
       const state = await this.#load(client, job, record.id);
       if (verifyCheckpoint(job, record, state).ok) allCorrupt = false;
     }
-    if (!allCorrupt) {
-      const why =
-        latest === 0
-          ? `job ${JSON.stringify(job)} has no checkpoint, so the first id must be 1`
-          : `the latest committed checkpoint is ${latest}, so the next id must be ${latest + 1} (is another process writing this job's checkpoints?)`;
-      throw new CheckpointSequenceError(
-        job,
-        id,
-        latest + 1,
-        `${this.description}: ${checkpointName(job, id)} rejected: ${why}`,
-      );
-    }
+    if (!allCorrupt) throw outOfSequence(this.description, job, id, latest);
     await client.query(`DELETE FROM ${this.#t.state} WHERE job = $1 AND checkpoint_id >= $2`, [
       job,
       id,

@@ -23,7 +23,7 @@ import {
   type LoadedState,
   verifyCheckpoint,
 } from "./checkpoint-verification.js";
-import { CheckpointSequenceError, CheckpointStoreError, InvalidCheckpointError } from "./errors.js";
+import { CheckpointStoreError, InvalidCheckpointError, outOfSequence } from "./errors.js";
 
 /** Rows written (or compacted) between two yields of a commit. */
 export const ROWS_PER_SLICE = 2000;
@@ -75,27 +75,30 @@ export class SqliteCheckpointDb {
 
   /**
    * Commits `checkpoint` (validated and sorted by `prepareCheckpoint`) in one
-   * transaction: `start`, `insert` in slices, `complete`. Yields after every slice of
+   * transaction: `start`, `insertRow` in slices, `complete`. Yields after every slice of
    * rows, so that a caller on the event loop can let it run between them; run it to
    * its end (nothing is committed before). Throws (after rolling back) as
    * `SqliteCheckpointStore.commit` rejects.
    */
   *commit(checkpoint: PreparedCheckpoint): Generator<void, void, void> {
     const { job, id, rows } = checkpoint;
+    const name = checkpointName(job, id);
     this.start(job, id);
     let checksum: string;
     try {
       const builder = new ChecksumBuilder(job, id, checkpoint.createdAt);
       for (let from = 0; from < rows.length; from += ROWS_PER_SLICE) {
         const slice = rows.slice(from, from + ROWS_PER_SLICE);
-        this.insert(job, id, slice);
-        for (const row of slice) builder.addRow(row);
+        for (const row of slice) {
+          this.insertRow(name, job, id, row);
+          builder.addRow(row);
+        }
         yield;
       }
       checksum = builder.finish(checkpoint.shared, checkpoint.positions, checkpoint.sinks);
     } catch (error) {
       this.rollback();
-      throw this.failure(`cannot commit ${checkpointName(job, id)}`, error);
+      throw this.failure(`cannot commit ${name}`, error);
     }
     yield* this.complete(checkpoint, rows.length, checksum);
   }
@@ -132,12 +135,6 @@ export class SqliteCheckpointDb {
       }
       throw error;
     }
-  }
-
-  /** Writes delta rows of the open checkpoint (throws on a failed insert). */
-  insert(job: string, id: number, rows: readonly StateRow[]): void {
-    const insert = this.#sql.insertRow;
-    for (const row of rows) insert.run(job, row.step, row.partition, row.key, id, row.state);
   }
 
   /**
@@ -254,19 +251,7 @@ export class SqliteCheckpointDb {
       id <= latest &&
       follows &&
       later.every((r) => !verifyCheckpoint(job, r, this.load(job, r.id)).ok);
-    if (!allCorrupt) {
-      const name = checkpointName(job, id);
-      const why =
-        latest === 0
-          ? `job ${JSON.stringify(job)} has no checkpoint, so the first id must be 1`
-          : `the latest committed checkpoint is ${latest}, so the next id must be ${latest + 1} (is another process writing this job's checkpoints?)`;
-      throw new CheckpointSequenceError(
-        job,
-        id,
-        latest + 1,
-        `${this.#description}: ${name} rejected: ${why}`,
-      );
-    }
+    if (!allCorrupt) throw outOfSequence(this.#description, job, id, latest);
     this.#sql.dropStateFrom.run(job, id);
     this.#sql.dropCheckpointsFrom.run(job, id);
     this.#warn(

@@ -9,13 +9,13 @@ import path from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
-import type {
-  CheckpointData,
-  CheckpointHeader,
-  CheckpointStore,
-  CheckpointWriter,
-  StateRow,
-  StoredCheckpoint,
+import {
+  type CheckpointData,
+  type CheckpointHeader,
+  type CheckpointStore,
+  type CheckpointWriter,
+  collectingWriter,
+  type StoredCheckpoint,
 } from "../../engine/checkpoint/checkpoint-store.js";
 import { checkpointName, prepareCheckpoint } from "./checkpoint-checksum.js";
 import { newestIntact } from "./checkpoint-verification.js";
@@ -192,16 +192,9 @@ export class SqliteCheckpointStore implements CheckpointStore {
   begin(header: CheckpointHeader): CheckpointWriter {
     const thread = this.#thread;
     if (thread === null || this.#closed) {
-      const rows: StateRow[] = [];
-      return {
-        add: (more) => {
-          for (const row of more) rows.push(row);
-        },
-        finish: () => this.#exclusive(() => this.#commitHere({ ...header, rows })),
-        abort: () => {
-          rows.length = 0;
-        },
-      };
+      return collectingWriter((rows) =>
+        this.#exclusive(() => this.#commitHere({ ...header, rows })),
+      );
     }
     return this.#beginOnThread(thread, header);
   }

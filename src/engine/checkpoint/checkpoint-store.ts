@@ -121,13 +121,19 @@ export function beginCheckpoint(
   store: CheckpointStore,
   header: CheckpointHeader,
 ): CheckpointWriter {
-  if (store.begin) return store.begin(header);
+  return store.begin
+    ? store.begin(header)
+    : collectingWriter((rows) => store.commit({ ...header, rows }));
+}
+
+/** A writer that collects the rows added and hands them all to `commit` on `finish`. */
+export function collectingWriter(commit: (rows: StateRow[]) => Promise<void>): CheckpointWriter {
   const rows: StateRow[] = [];
   return {
     add: (more) => {
       for (const row of more) rows.push(row);
     },
-    finish: () => store.commit({ ...header, rows }),
+    finish: () => commit(rows),
     abort: () => {
       rows.length = 0;
     },
