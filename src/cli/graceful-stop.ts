@@ -3,7 +3,11 @@
  * the job gracefully (the batch in flight finishes, a final checkpoint is taken,
  * sinks are closed); a second one exits at once.
  */
-import type { Job } from "../engine/index.js";
+/** What can be run and stopped gracefully: a `Job`, or `LinkedJobs`. */
+export interface Stoppable {
+  run(): Promise<void>;
+  stop(): void;
+}
 
 /** Exit code of a process stopped by a second signal (128 + SIGINT). */
 export const FORCED_EXIT_CODE = 130;
@@ -16,7 +20,7 @@ export interface SignalOptions {
 }
 
 /** Runs `job` until it ends or a signal stops it; resolves when it has stopped. */
-export async function runUntilSignal(job: Job, options: SignalOptions = {}): Promise<void> {
+export async function runUntilSignal(job: Stoppable, options: SignalOptions = {}): Promise<void> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {

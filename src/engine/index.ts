@@ -25,6 +25,7 @@ export {
   SnapshotError,
   StepFailedError,
 } from "./errors.js";
+export * from "./link/index.js";
 export type { StepProgress } from "./metrics/step-metrics.js";
 export {
   DEAD_LETTERS,

@@ -49,6 +49,12 @@ export interface SinkWriter<T> {
    * Idempotent: after a crash it may run again (from `SinkContext.restored`).
    */
   commit?(checkpointId: number, progress: unknown): Promise<void>;
+  /**
+   * The step's watermark advanced to `time`: no record older than it will be written
+   * any more. Called after the records it covers were written; `+∞` at the end of
+   * input. For sinks that hand event time on, such as a `JobLink`; others omit it.
+   */
+  watermark?(time: number): void;
   close(): Promise<void>;
 }
 

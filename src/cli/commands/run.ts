@@ -10,7 +10,8 @@ import {
   SqliteCheckpointStore,
 } from "../../connectors/checkpoint/index.js";
 import { JsonlFileSink } from "../../connectors/file/index.js";
-import type { CheckpointStore } from "../../engine/index.js";
+import { type CheckpointStore, type Job, JobLink, LinkedJobs } from "../../engine/index.js";
+import { plantAlarmJob } from "../../iot/alarms/index.js";
 import { readingArchiveSink } from "../../iot/archive/index.js";
 import {
   loadMetadataFolder,
@@ -18,6 +19,7 @@ import {
   watchMetadataFolder,
 } from "../../iot/metadata/index.js";
 import { plantPipeline } from "../../iot/plant-pipeline.js";
+import type { Anomaly } from "../../iot/reading/index.js";
 import { buildSource } from "../config/build-source.js";
 import { type AlarmDelivery, alarmDelivery } from "../alarm-delivery.js";
 import { buildConfiguredSinks, withConfiguredSinks } from "../config/build-sinks.js";
@@ -82,6 +84,19 @@ second signal exits at once.`,
       return 1;
     }
     if (delivery) console.error(`notifications: ${delivery.description}`);
+    // Alarm management in a job of its own (by default), reading the anomalies through a
+    // link as they are detected, with its own small checkpoints: see docs/alarms.md.
+    const alarmCheckpoints = config.checkpoint.alarms;
+    const link =
+      alarms && alarmCheckpoints.separate ? new JobLink<Anomaly>({ id: (a) => a.id }) : null;
+    const alarmSinks = alarms
+      ? {
+          alarms: out("alarms"),
+          alarmRejections: out("alarm_rejections"),
+          heldNotifications: out("held_notifications"),
+          notifications: delivery ? delivery.sink : out("notifications"),
+        }
+      : {};
     const { dataflow } = plantPipeline(config.name, {
       input: buildSource(config.input, { onWarning: (message) => console.error(message) }),
       catalog,
@@ -94,14 +109,7 @@ second signal exits at once.`,
         equipmentHealth: out("equipment_health"),
         productionEfficiency: out("production_efficiency"),
         equipmentState: out("equipment_state"),
-        ...(alarms
-          ? {
-              alarms: out("alarms"),
-              alarmRejections: out("alarm_rejections"),
-              heldNotifications: out("held_notifications"),
-              notifications: delivery ? delivery.sink : out("notifications"),
-            }
-          : {}),
+        ...(link ? { alarmLink: link } : alarmSinks),
         ...(config.outputs.archive
           ? { archive: readingArchiveSink(path.join(config.outputs.folder, "archive")) }
           : {}),
@@ -115,18 +123,44 @@ second signal exits at once.`,
         ...(minPauseMs === undefined ? {} : { minPauseMs }),
       },
     });
+    let alarmStore: CheckpointStore | null = null;
+    let running: Job | LinkedJobs = job;
+    if (link) {
+      alarmStore = config.checkpoint.postgres
+        ? new PostgresCheckpointStore({ connectionString: config.checkpoint.postgres })
+        : new SqliteCheckpointStore({
+            path: alarmCheckpoints.sqlite ?? alarmStorePath(config),
+          });
+      const alarmJob = plantAlarmJob(
+        `${config.name}-alarms`,
+        link,
+        { catalog, ...(config.pipeline.alarms ? { config: config.pipeline.alarms } : {}) },
+        alarmSinks,
+      ).job({
+        checkpoint: {
+          store: alarmStore,
+          interval: alarmCheckpoints.intervalMs,
+          minPauseMs: alarmCheckpoints.minPauseMs,
+        },
+      });
+      running = new LinkedJobs(job, alarmJob, link as JobLink<unknown>);
+    }
     delivery?.start();
     try {
-      await runUntilSignal(job, {
-        ready: () => console.error(`running ${config.name} (${store.description})`),
+      await runUntilSignal(running, {
+        ready: () =>
+          console.error(
+            `running ${config.name} (${store.description}${alarmStore ? `; alarm job: ${alarmStore.description}` : ""})`,
+          ),
       });
     } finally {
       watcher.close();
       await store.close();
+      await alarmStore?.close();
       await configured?.close();
       if (delivery) {
         // A finished (finite) run waits a little for its last notifications.
-        const left = await delivery.stop(job.state === "finished" ? 10_000 : 0);
+        const left = await delivery.stop(running.state === "finished" ? 10_000 : 0);
         console.error(
           `notifications: ${left.delivered} delivered, ${left.pending} pending (kept in the outbox), ${left.dead} dead`,
         );
@@ -134,8 +168,18 @@ second signal exits at once.`,
     }
     const p = job.progress();
     console.log(
-      `${config.name}: ${job.state}; ${p.recordsIn.toLocaleString("en")} readings read; last checkpoint ${p.checkpoints.lastId ?? "none"}`,
+      `${config.name}: ${running.state}; ${p.recordsIn.toLocaleString("en")} readings read; last checkpoint ${p.checkpoints.lastId ?? "none"}`,
     );
     return 0;
   },
 };
+
+/** The alarm job's SQLite file by default: beside the plant job's, `<name>.alarms.sqlite`. */
+function alarmStorePath(config: {
+  readonly checkpoint: { readonly sqlite?: string };
+  readonly outputs: { readonly folder: string };
+}): string {
+  const plant = config.checkpoint.sqlite ?? path.join(config.outputs.folder, "checkpoints.sqlite");
+  const ext = path.extname(plant);
+  return `${ext ? plant.slice(0, -ext.length) : plant}.alarms${ext || ".sqlite"}`;
+}

@@ -45,10 +45,39 @@ describe("loadPlantConfig: checkpoint timing", () => {
     const given = loadPlantConfig(
       write(`${BASE}checkpoint: { intervalMs: 5000, minPauseMs: 250 }\n`),
     );
-    assert.deepEqual(given.checkpoint, { intervalMs: 5000, minPauseMs: 250 });
+    assert.deepEqual(given.checkpoint, {
+      intervalMs: 5000,
+      minPauseMs: 250,
+      alarms: { separate: true, intervalMs: 1000, minPauseMs: 0 },
+    });
     const absent = loadPlantConfig(write(BASE));
     assert.equal(absent.checkpoint.minPauseMs, undefined);
     assert.equal("minPauseMs" in absent.checkpoint, false);
+  });
+
+  it("takes the alarm job's checkpoint settings, its file relative to the configuration", () => {
+    const file = write(
+      `${BASE}checkpoint: { alarms: { sqlite: state/alarms.db, intervalMs: 250, minPauseMs: 5 } }\n`,
+    );
+    const given = loadPlantConfig(file);
+    assert.deepEqual(given.checkpoint.alarms, {
+      separate: true,
+      sqlite: path.join(path.dirname(file), "state/alarms.db"),
+      intervalMs: 250,
+      minPauseMs: 5,
+    });
+    assert.equal(
+      loadPlantConfig(write(`${BASE}checkpoint: { alarms: { separate: false } }\n`)).checkpoint
+        .alarms.separate,
+      false,
+    );
+    const bad = write(`${BASE}checkpoint: { alarms: { intervalMs: 0 } }\n`);
+    assert.throws(
+      () => loadPlantConfig(bad),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.message.startsWith(`${bad}: checkpoint.alarms.intervalMs: `),
+    );
   });
 
   for (const [value, expected] of [

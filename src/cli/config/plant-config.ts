@@ -39,12 +39,24 @@ const schema = z
         postgres: z.string().min(1).optional(),
         intervalMs: positive.default(5000),
         minPauseMs: nonNegative.finite().optional(),
+        alarms: z
+          .object({
+            separate: z.boolean().default(true),
+            sqlite: z.string().min(1).optional(),
+            intervalMs: positive.default(1000),
+            minPauseMs: nonNegative.finite().default(0),
+          })
+          .strict()
+          .default({ separate: true, intervalMs: 1000, minPauseMs: 0 }),
       })
       .strict()
       .refine((c) => !(c.sqlite && c.postgres), {
         message: "give either sqlite or postgres, not both",
       })
-      .default({ intervalMs: 5000 }),
+      .default({
+        intervalMs: 5000,
+        alarms: { separate: true, intervalMs: 1000, minPauseMs: 0 },
+      }),
     pipeline: z
       .object({
         maxOutOfOrderness: nonNegative.optional(),
@@ -90,6 +102,15 @@ export interface PlantConfigFile {
     readonly intervalMs: number;
     /** Least pause before an early checkpoint (`CheckpointOptions.minPauseMs`); absent: the engine's default. */
     readonly minPauseMs?: number;
+    /** Checkpoints of the alarm job (alarm management in a job of its own, linked to the plant job). */
+    readonly alarms: {
+      /** `false`: alarm management runs inside the plant job, notified after its checkpoints. */
+      readonly separate: boolean;
+      /** The alarm job's SQLite file (a PostgreSQL store is shared); absent: next to the plant's. */
+      readonly sqlite?: string;
+      readonly intervalMs: number;
+      readonly minPauseMs: number;
+    };
   };
   readonly pipeline: PlantConfig;
   /** Destinations besides files (the `sinks` section), secrets resolved. */
@@ -210,6 +231,12 @@ export function loadPlantConfig(file: string): PlantConfigFile {
       ...(c.checkpoint.postgres ? { postgres: fromEnvironment(file, c.checkpoint.postgres) } : {}),
       intervalMs: c.checkpoint.intervalMs,
       ...(c.checkpoint.minPauseMs === undefined ? {} : { minPauseMs: c.checkpoint.minPauseMs }),
+      alarms: {
+        separate: c.checkpoint.alarms.separate,
+        ...(c.checkpoint.alarms.sqlite ? { sqlite: resolve(c.checkpoint.alarms.sqlite) } : {}),
+        intervalMs: c.checkpoint.alarms.intervalMs,
+        minPauseMs: c.checkpoint.alarms.minPauseMs,
+      },
     },
     pipeline,
     ...(c.sinks

@@ -16,4 +16,8 @@ export class SinkOperator extends Operator {
     this.writer!.write(batch);
     this.metrics.recordsOut += batch.values.length;
   }
+
+  protected override onWatermark(time: number): void {
+    this.writer?.watermark?.(time);
+  }
 }

@@ -6,6 +6,7 @@ export { anomalySignal, EQUIPMENT_DETECTORS } from "./anomaly-signal.js";
 export {
   type PlantAlarmSinks,
   type PlantAlarmStepsOptions,
+  plantAlarmJob,
   plantAlarmSteps,
 } from "./plant-alarm-steps.js";
 export {

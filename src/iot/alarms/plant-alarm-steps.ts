@@ -8,13 +8,29 @@ import { alarmCommands } from "../../alerts/commands/alarm-commands.js";
 import type { HeldNotification } from "../../alerts/grouping/channel-rate-limiter.js";
 import type { AlarmTransition } from "../../alerts/lifecycle/alarm-transition.js";
 import type { Notification } from "../../alerts/notification.js";
-import { type Sink, type SinkStep, type Source, type Stream, source } from "../../engine/index.js";
+import {
+  type Dataflow,
+  dataflow,
+  type JobLink,
+  linkedStream,
+  type Sink,
+  type SinkStep,
+  type Source,
+  type Stream,
+  source,
+} from "../../engine/index.js";
 import type { MetadataCatalog } from "../metadata/metadata-catalog.js";
 import type { Anomaly } from "../reading/reading.js";
 import { type PlantAlarmsConfig, plantAlarms } from "./plant-alarms.js";
 
 /** Where the alarm outputs go; alarm management runs when `alarms` or `notifications` is given. */
 export interface PlantAlarmSinks {
+  /**
+   * Alarm management in a job of its own (see `plantAlarmJob`): the anomalies go into
+   * this link, and the plant job has no alarm steps; the alarm sinks below then belong
+   * to the alarm job.
+   */
+  readonly alarmLink?: JobLink<Anomaly>;
   /** Every alarm transition (`alarms.jsonl`). */
   readonly alarms?: Sink<AlarmTransition>;
   /** Notifications for delivery (`notifications.jsonl`, or the outbox). */
@@ -39,6 +55,7 @@ export function plantAlarmSteps(
   options: PlantAlarmStepsOptions,
   sinks: PlantAlarmSinks,
 ): SinkStep[] {
+  if (sinks.alarmLink) return [anomalies.to("alarm-link", sinks.alarmLink.sink())];
   if (!sinks.alarms && !sinks.notifications) return [];
   const commands = options.commands
     ? alarmCommands(source("alarm-commands", options.commands))
@@ -61,4 +78,23 @@ export function plantAlarmSteps(
     steps.push(rejected.to("alarm-rejections-out", sinks.alarmRejections));
   }
   return steps;
+}
+
+/**
+ * Alarm management as a job of its own, `name`, reading the plant job's anomalies from
+ * `link` as they are detected (steps `alarm-anomalies`, `alarm-anomalies-dedup`,
+ * `alarm-anomalies-confirm`, then the alarm steps). It checkpoints on its own, small
+ * state, so its notifications are published by its own checkpoints rather than waiting
+ * for the plant job's; results stay exactly once (see `JobLink`). Run it with the plant
+ * job through `LinkedJobs`.
+ */
+export function plantAlarmJob(
+  name: string,
+  link: JobLink<Anomaly>,
+  options: PlantAlarmStepsOptions,
+  sinks: Omit<PlantAlarmSinks, "alarmLink">,
+): Dataflow {
+  const anomalies = linkedStream("alarm-anomalies", link);
+  const steps = plantAlarmSteps(anomalies.records, options, sinks);
+  return dataflow(name, [...steps, anomalies.confirm]);
 }

@@ -9,8 +9,14 @@ import type { AlarmRejection } from "../../alerts/alarm-rejection.js";
 import type { AlarmTransition } from "../../alerts/lifecycle/alarm-transition.js";
 import type { Notification } from "../../alerts/notification.js";
 import { articlePriority } from "../../alerts/priority.js";
-import type { LateRecord } from "../../engine/index.js";
-import { CollectingSink, ManualClock, record, TestingSource } from "../../engine/testing/index.js";
+import { JobLink, type LateRecord, LinkedJobs } from "../../engine/index.js";
+import {
+  CollectingSink,
+  ManualClock,
+  record,
+  type TestingItem,
+  TestingSource,
+} from "../../engine/testing/index.js";
 import { buildAnomaly } from "../detectors/anomaly.js";
 import { MetadataCatalog } from "../metadata/metadata-catalog.js";
 import { buildMetadataSet } from "../metadata/metadata-set.js";
@@ -18,6 +24,7 @@ import { EQUIPMENT, FACILITIES, SENSORS } from "../metadata/test-metadata.js";
 import { type PlantConfig, plantPipeline, type ReadingDeadLetter } from "../plant-pipeline.js";
 import type { Anomaly } from "../reading/reading.js";
 import { anomalySignal } from "./anomaly-signal.js";
+import { plantAlarmJob } from "./plant-alarm-steps.js";
 
 const records = (file: string, list: readonly unknown[]) => ({
   file,
@@ -171,5 +178,78 @@ describe("plant pipeline with alarms", () => {
     assert.equal(forThreshold[0]!.title, "[CRITICAL] threshold on TEMP-001 (REACTOR-1, FAC-BER)");
     assert.equal(forThreshold[0]!.groupKey, "default|facility=FAC-BER,equipment=REACTOR-1");
     assert.deepEqual(rejections.values, []);
+  });
+
+  test("in a job of its own, linked to the plant job, gives the same alarms and notifications", async () => {
+    // Three sensors, each running hot for a while at different times.
+    const items: TestingItem<string>[] = [];
+    const sensors = [
+      { id: "TEMP-001", type: "temperature", field: "temperature_celsius", cool: 60, hot: 160 },
+      { id: "PRES-001", type: "pressure", field: "pressure_psi", cool: 100, hot: 400 },
+      { id: "VIB-001", type: "generic", field: "value", cool: 1, hot: 1 },
+    ];
+    for (let i = 0; i < 400; i++) {
+      const t = T + i * 1000;
+      for (const [n, s] of sensors.entries()) {
+        const hot = i >= 100 + n * 60 && i < 140 + n * 60;
+        items.push(
+          record(
+            JSON.stringify({
+              sensor_id: s.id,
+              timestamp: t,
+              facility_id: "FAC-BER",
+              sensor_type: s.type,
+              quality_score: 1,
+              [s.field]: (hot ? s.hot : s.cool) + (i % 5) * 0.5,
+            }),
+            t,
+          ),
+        );
+      }
+    }
+    const config: PlantConfig = {
+      advanceWhenQuiet: false,
+      maxOutOfOrderness: 2_000,
+      detectors: { threshold: { emit: "every-reading" } },
+      alarms: { priority: articlePriority, lifecycle: { clearAfterMs: 30_000 } },
+    };
+    const run = async (separate: boolean) => {
+      const clock = new ManualClock(T);
+      const alarms = new CollectingSink<AlarmTransition>();
+      const notifications = new CollectingSink<Notification>();
+      const link = separate ? new JobLink<Anomaly>({ id: (a) => a.id }) : undefined;
+      const alarmSinks = { alarms, notifications };
+      const { dataflow } = plantPipeline("plant", {
+        input: new TestingSource(items, { clock, batchSize: 16 }),
+        catalog,
+        config,
+        now: () => T,
+        sinks: {
+          anomalies: new CollectingSink<Anomaly>(),
+          deadLetters: new CollectingSink<ReadingDeadLetter>(),
+          late: new CollectingSink<LateRecord<unknown>>(),
+          ...(link ? { alarmLink: link } : alarmSinks),
+        },
+      });
+      const plantJob = dataflow.job({ clock, tickInterval: 0 });
+      if (link) {
+        const alarmJob = plantAlarmJob(
+          "plant-alarms",
+          link,
+          { catalog, ...(config.alarms ? { config: config.alarms } : {}) },
+          alarmSinks,
+        ).job({ clock, tickInterval: 0 });
+        await new LinkedJobs(plantJob, alarmJob, link as JobLink<unknown>).run();
+      } else {
+        await plantJob.run();
+      }
+      return { alarms: alarms.records, notifications: notifications.records };
+    };
+    const inline = await run(false);
+    const separate = await run(true);
+    assert.ok(inline.alarms.length >= 6, `${inline.alarms.length} alarm transitions`);
+    assert.ok(inline.notifications.length >= 3, `${inline.notifications.length} notifications`);
+    assert.deepEqual(separate.alarms, inline.alarms);
+    assert.deepEqual(separate.notifications, inline.notifications);
   });
 });

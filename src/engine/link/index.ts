@@ -1,0 +1,10 @@
+export {
+  JobLink,
+  type JobLinkOptions,
+  type LinkEntry,
+  type LinkedRecord,
+  type LinkForget,
+} from "./job-link.js";
+export { LinkedJobs } from "./linked-jobs.js";
+export { type LinkedStream, linkedStream } from "./linked-stream.js";
+export type { LinkSinkProgress } from "./link-sink.js";
