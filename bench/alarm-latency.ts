@@ -19,7 +19,13 @@
  *
  * Usage: node --import tsx bench/alarm-latency.ts [--rate 50000] [--sensors 50000]
  *   [--seconds 90] [--warmup 40] [--spike-every 100] [--interval 5000]
- *   [--min-pause 100] [--lean] [--periodic-only]
+ *   [--min-pause 100] [--lean] [--periodic-only] [--inline]
+ *   [--alarm-interval 1000] [--alarm-min-pause 0]
+ *
+ * By default alarm management runs as a job of its own linked to the plant job
+ * (`JobLink`, as `millstream run` does), with its own SQLite checkpoints every
+ * `--alarm-interval` ms and early ones asked for by the outbox; `--inline` puts it
+ * inside the plant job as before, so notifications wait for the plant's checkpoints.
  *
  * `--lean` leaves the dashboards out (the detectors, the anomalies output and alarm
  * management stay). `--periodic-only` turns early checkpoints off: notifications wait
@@ -40,8 +46,10 @@ import type { Notification } from "../src/alerts/notification.js";
 import { defaultChannels } from "../src/alerts/routing/route-config.js";
 import { SqliteCheckpointStore } from "../src/connectors/checkpoint/index.js";
 import { JsonlFileSink } from "../src/connectors/file/index.js";
-import type { Sink } from "../src/engine/index.js";
+import { JobLink, LinkedJobs, type Sink } from "../src/engine/index.js";
+import { plantAlarmJob } from "../src/iot/alarms/index.js";
 import { plantPipeline } from "../src/iot/plant-pipeline.js";
+import type { Anomaly } from "../src/iot/reading/index.js";
 import { plantCatalog } from "./plant-fixture.js";
 import { realtimeReadings } from "./realtime-source.js";
 import { tapSink } from "./tap-sink.js";
@@ -57,6 +65,9 @@ const { values: args } = parseArgs({
     "spike-every": { type: "string", default: "100" },
     lean: { type: "boolean", default: false },
     "periodic-only": { type: "boolean", default: false },
+    inline: { type: "boolean", default: false },
+    "alarm-interval": { type: "string", default: "1000" },
+    "alarm-min-pause": { type: "string", default: "0" },
   },
 });
 const rate = Number(args.rate);
@@ -66,6 +77,9 @@ const warmupMs = Number(args.warmup) * 1000;
 const intervalMs = Number(args.interval);
 const minPauseMs = Number(args["min-pause"]);
 const early = !args["periodic-only"];
+const inline = args.inline;
+const alarmIntervalMs = Number(args["alarm-interval"]);
+const alarmMinPauseMs = Number(args["alarm-min-pause"]);
 const SPIKE_EVERY_MS = Number(args["spike-every"]);
 const generator = realtimeReadings({
   rate,
@@ -128,27 +142,35 @@ const dispatcher = new Dispatcher({ outbox, channels, concurrency: 4 });
 try {
   const out = (name: string) => new JsonlFileSink<never>({ directory: path.join(work, name) });
   const store = new SqliteCheckpointStore({ path: path.join(work, "checkpoints.sqlite") });
+  const alarmsConfig = {
+    grouping: { groupBy: ["alarmId"] },
+    // The synthetic plant's power sensors sit above their warning band and every
+    // machine starts up at once: those alarms are left out, so the figure is the
+    // spikes' z-score alarms on top of the whole pipeline's load.
+    excludeDetectors: [
+      "threshold",
+      "trend",
+      "stuck-sensor",
+      "offline",
+      "quality-degradation",
+      "sensor-drift",
+      "equipment-startup",
+      "equipment-shutdown",
+    ],
+  };
+  const alarmSinks = {
+    alarms: out("alarms"),
+    notifications: timedNotifications(
+      new OutboxSink({ outbox, ...(early ? { earlyCheckpoint: { minPriority: 0 } } : {}) }),
+    ),
+    alarmRejections: out("alarm_rejections"),
+  };
+  const link = inline ? null : new JobLink<Anomaly>({ id: (a) => a.id });
+  const catalog = plantCatalog(sensors);
   const { dataflow } = plantPipeline("alarm-latency", {
     input: generator.source,
-    catalog: plantCatalog(sensors),
-    config: {
-      alarms: {
-        grouping: { groupBy: ["alarmId"] },
-        // The synthetic plant's power sensors sit above their warning band and every
-        // machine starts up at once: those alarms are left out, so the figure is the
-        // spikes' z-score alarms on top of the whole pipeline's load.
-        excludeDetectors: [
-          "threshold",
-          "trend",
-          "stuck-sensor",
-          "offline",
-          "quality-degradation",
-          "sensor-drift",
-          "equipment-startup",
-          "equipment-shutdown",
-        ],
-      },
-    },
+    catalog,
+    config: { alarms: alarmsConfig },
     sinks: {
       anomalies: out("anomalies"),
       deadLetters: out("dead_letters"),
@@ -161,24 +183,40 @@ try {
             productionEfficiency: out("production_efficiency"),
             equipmentState: out("equipment_state"),
           }),
-      alarms: out("alarms"),
-      notifications: timedNotifications(
-        new OutboxSink({ outbox, ...(early ? { earlyCheckpoint: { minPriority: 0 } } : {}) }),
-      ),
-      alarmRejections: out("alarm_rejections"),
+      ...(link ? { alarmLink: link } : alarmSinks),
     },
   });
   const job = dataflow.job({ checkpoint: { store, interval: intervalMs, minPauseMs } });
+  const alarmStore = link
+    ? new SqliteCheckpointStore({ path: path.join(work, "alarm-checkpoints.sqlite") })
+    : null;
+  const alarmJob =
+    link && alarmStore
+      ? plantAlarmJob(
+          "alarm-latency-alarms",
+          link,
+          { catalog, config: alarmsConfig },
+          alarmSinks,
+        ).job({
+          checkpoint: {
+            store: alarmStore,
+            interval: alarmIntervalMs,
+            minPauseMs: alarmMinPauseMs,
+          },
+        })
+      : null;
+  const running = link && alarmJob ? new LinkedJobs(job, alarmJob, link as JobLink<unknown>) : job;
   dispatcher.start();
   const cpuBefore = process.cpuUsage();
   const started = Date.now();
-  await job.run();
+  await running.run();
   const elapsed = (Date.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   // The final checkpoint's notifications: let the dispatcher take them.
   for (let i = 0; i < 200 && outbox.stats().pending > 0; i++) await sleep(10);
   await dispatcher.stop();
   await store.close();
+  await alarmStore?.close();
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 
   const sorted = (xs: number[]) => xs.sort((a, b) => a - b);
@@ -191,11 +229,12 @@ try {
   const publish = sorted(attempted.map((x) => (x.attempted as number) - x.written));
   const ms = (xs: readonly number[]) =>
     `${q(xs, 0.5)} / ${q(xs, 0.99)} / ${xs.at(-1) ?? Number.NaN} ms`;
-  const cp = job.progress().checkpoints;
+  const cp = (alarmJob ?? job).progress().checkpoints;
+  const plantCp = job.progress().checkpoints;
   const pauses = sorted([...cp.recentPausesMs]);
   const produced = generator.produced();
   console.log(
-    `${sensors.toLocaleString("en")} sensors, target ${rate.toLocaleString("en")} readings/s for ${seconds} s (spikes every ${SPIKE_EVERY_MS} ms after ${warmupMs / 1000} s), ${args.lean ? "detectors and alarms only" : "detectors, dashboards and alarms"}, SQLite checkpoints every ${intervalMs / 1000} s, ${early ? `early checkpoints for notifications, min pause ${minPauseMs} ms` : "no early checkpoints"}`,
+    `${sensors.toLocaleString("en")} sensors, target ${rate.toLocaleString("en")} readings/s for ${seconds} s (spikes every ${SPIKE_EVERY_MS} ms after ${warmupMs / 1000} s), ${args.lean ? "detectors and alarms only" : "detectors, dashboards and alarms"}, SQLite checkpoints every ${intervalMs / 1000} s, ${inline ? "alarms inside the plant job" : `alarms in a linked job (checkpoints every ${alarmIntervalMs} ms, min pause ${alarmMinPauseMs} ms)`}, ${early ? `early checkpoints for notifications${inline ? `, min pause ${minPauseMs} ms` : ""}` : "no early checkpoints"}`,
   );
   console.log("");
   console.log("| Figure | Value |");
@@ -214,12 +253,18 @@ try {
   console.log(`| of which reading → outbox sink, p50 / p99 / max | ${ms(pipeline)} |`);
   console.log(`| of which outbox sink → first attempt, p50 / p99 / max | ${ms(publish)} |`);
   console.log(
-    `| checkpoints completed (of which early) | ${cp.completed} (${cp.requested ?? 0}) |`,
+    `| ${alarmJob ? "alarm job " : ""}checkpoints completed (of which early) | ${cp.completed} (${cp.requested ?? 0}) |`,
   );
+  if (alarmJob) {
+    const plantPauses = sorted([...plantCp.recentPausesMs]);
+    console.log(
+      `| plant job checkpoints completed; pause p50 / max | ${plantCp.completed}; ${q(plantPauses, 0.5).toFixed(1)} / ${(plantPauses.at(-1) ?? Number.NaN).toFixed(1)} ms |`,
+    );
+  }
   console.log(
     `| checkpoint pause, last ${pauses.length}: p50 / p99 / max | ${q(pauses, 0.5).toFixed(1)} / ${q(pauses, 0.99).toFixed(1)} / ${(pauses.at(-1) ?? Number.NaN).toFixed(1)} ms |`,
   );
-  const steps = job.progress().steps;
+  const steps = [...job.progress().steps, ...(alarmJob?.progress().steps ?? [])];
   const busy = (match: (step: string) => boolean) =>
     steps.filter((x) => match(x.step)).reduce((n, x) => n + x.busyMs, 0);
   const alarmMs = busy((step) => step.startsWith("alarm"));
