@@ -2,6 +2,7 @@
  * Deterministic benchmark input: sensor readings over many keys, in event-time order
  * with a little disorder, as a plant's gateways would deliver them.
  */
+import { seededRandom as mulberry32 } from "../src/engine/testing/index.js";
 
 /** One reading, as the benchmarks' pipelines see it. */
 export interface Reading {
@@ -21,18 +22,6 @@ export const REPORT_INTERVAL_MS = 10_000;
 /** Largest disorder of the generated times. */
 export const DISORDER_MS = 2_000;
 const START = 1_700_000_000_000;
-
-/** mulberry32: a small seedable PRNG returning floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * `count` readings over `keys` keys, in arrival order. Time advances evenly so that

@@ -19,6 +19,7 @@ import {
   type Stream,
   source,
 } from "../src/engine/index.js";
+import { seededRandom as mulberry32 } from "../src/engine/testing/index.js";
 import {
   equipmentHealth,
   equipmentState,
@@ -40,17 +41,6 @@ const REPORT_INTERVAL_MS = 10_000;
 const DISORDER_MS = 2_000;
 const FACILITIES = 10;
 const SEVERITIES: Severity[] = ["low", "medium", "high", "critical"];
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function generate(count: number, sensors: number) {
   const random = mulberry32(7);

@@ -8,21 +8,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { seededRandom as random } from "../../src/engine/testing/index.js";
 import { type CrashMode, type Reading, runCrashPipeline } from "./crash-pipeline.js";
 
 const PIPELINE = path.join(path.dirname(fileURLToPath(import.meta.url)), "crash-pipeline.ts");
-
-/** A seeded PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Writes `records` readings of `sensors` sensors, in time order up to 3 s of disorder. */
 export function generateInput(file: string, records: number, sensors: number, seed = 7): void {

@@ -28,6 +28,7 @@ import { Outbox } from "../../src/alerts/delivery/outbox.js";
 import { OutboxSink } from "../../src/alerts/delivery/outbox-sink.js";
 import type { Notification } from "../../src/alerts/notification.js";
 import type { SinkWriter } from "../../src/engine/index.js";
+import { seededRandom as random } from "../../src/engine/testing/index.js";
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), "proof-dispatcher.ts");
 
@@ -73,18 +74,6 @@ export interface DeliveryProofReport {
   readonly outbox: { pending: number; delivered: number; dead: number; staged: number };
   readonly finalExitCode: number | null;
   readonly seconds: number;
-}
-
-/** mulberry32. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const SECRET = `whsec_${Buffer.alloc(32, 5).toString("base64")}`;

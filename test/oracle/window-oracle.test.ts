@@ -41,6 +41,7 @@ import {
 import {
   CollectingSink,
   ManualClock,
+  seededRandom as mulberry32,
   record,
   type TestingItem,
   TestingSource,
@@ -76,18 +77,6 @@ const FIRST_TIME = 1_700_000_017_345;
 /** About one hour of readings. */
 const MEAN_GAP_MS = 24;
 const RELATIVE_TOLERANCE = 1e-9;
-
-/** mulberry32: a small, fast, seedable PRNG returning floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Generated {
   readonly items: TestingItem<Reading>[];

@@ -12,23 +12,12 @@ import path from "node:path";
 import { after, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { seededRandom as random } from "../../engine/testing/index.js";
 import { writeMetadataFolder } from "../../iot/metadata/test-metadata.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const work = mkdtempSync(path.join(os.tmpdir(), "millstream-run-alarms-crash-"));
 after(() => rmSync(work, { recursive: true, force: true }));
-
-/** A seeded PRNG (mulberry32), so every run of the test kills at the same offsets. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Two sensors every second for `seconds`, running hot now and then, with lone spikes. */
 function readings(seconds: number): string {

@@ -4,6 +4,7 @@
  */
 export { ManualClock } from "../clock.js";
 export { type Collected, CollectingSink } from "./collecting-sink.js";
+export { seededRandom } from "./seeded-random.js";
 export {
   advanceClock,
   idle,
