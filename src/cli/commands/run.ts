@@ -10,7 +10,8 @@ import {
   SqliteCheckpointStore,
 } from "../../connectors/checkpoint/index.js";
 import { JsonlFileSink } from "../../connectors/file/index.js";
-import { type CheckpointStore, type Job, JobLink, LinkedJobs } from "../../engine/index.js";
+import { JobMonitorSource, type PipelineThresholds } from "../../alerts/index.js";
+import { type CheckpointStore, type Job, JobLink, LinkedJobs, source } from "../../engine/index.js";
 import { plantAlarmJob } from "../../iot/alarms/index.js";
 import { readingArchiveSink } from "../../iot/archive/index.js";
 import {
@@ -131,10 +132,27 @@ second signal exits at once.`,
         : new SqliteCheckpointStore({
             path: alarmCheckpoints.sqlite ?? alarmStorePath(config),
           });
+      // Alarms on the pipeline itself: samples of the plant job, into the alarm job.
+      const monitor = (alarms as { monitor?: false | MonitorSettings }).monitor;
+      const { intervalMs: monitorIntervalMs, ...thresholds } = monitor || {};
+      const signals =
+        monitor === false
+          ? undefined
+          : source(
+              "pipeline-health",
+              new JobMonitorSource(() => job, {
+                ...(monitorIntervalMs === undefined ? {} : { intervalMs: monitorIntervalMs }),
+                thresholds,
+              }),
+            );
       const alarmJob = plantAlarmJob(
         `${config.name}-alarms`,
         link,
-        { catalog, ...(config.pipeline.alarms ? { config: config.pipeline.alarms } : {}) },
+        {
+          catalog,
+          ...(config.pipeline.alarms ? { config: config.pipeline.alarms } : {}),
+          ...(signals ? { signals } : {}),
+        },
         alarmSinks,
       ).job({
         checkpoint: {
@@ -183,3 +201,6 @@ function alarmStorePath(config: {
   const ext = path.extname(plant);
   return `${ext ? plant.slice(0, -ext.length) : plant}.alarms${ext || ".sqlite"}`;
 }
+
+/** `pipeline.alarms.monitor` when given as an object. */
+type MonitorSettings = Partial<PipelineThresholds> & { readonly intervalMs?: number };

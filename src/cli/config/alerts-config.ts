@@ -89,6 +89,22 @@ const rateLimit = z.strictObject({
   maxQueued: z.number().int().min(0).optional(),
 });
 
+/**
+ * `pipeline.alarms.monitor`: alarms on the pipeline itself (`JobMonitorSource`), raised
+ * in the alarm job from samples of the plant job; `false` turns them off.
+ */
+const monitor = z.union([
+  z.literal(false),
+  z.strictObject({
+    intervalMs: positive.optional(),
+    maxBusyShare: z.number().gt(0).max(1).optional(),
+    maxWatermarkLagMs: positive.optional(),
+    maxCheckpointAgeMs: positive.optional(),
+    maxHeapShare: z.number().gt(0).max(1).optional(),
+    maxRssBytes: positive.nullable().optional(),
+  }),
+]);
+
 /** The `pipeline.alarms` section. */
 export const alertsConfigSchema = z
   .strictObject({
@@ -108,6 +124,7 @@ export const alertsConfigSchema = z
       .optional(),
     excludeDetectors: z.array(name).optional(),
     delivery: deliveryConfigSchema.optional(),
+    monitor: monitor.optional(),
   })
   .superRefine((c, ctx) => {
     const channels = Object.keys(c.channels ?? defaultChannels);

@@ -7,4 +7,4 @@ export {
 } from "./job-link.js";
 export { LinkedJobs } from "./linked-jobs.js";
 export { type LinkedStream, linkedStream } from "./linked-stream.js";
-export type { LinkSinkProgress } from "./link-sink.js";
+export type { LinkSinkProgress, UnconfirmedItem } from "./link-sink.js";

@@ -53,7 +53,7 @@ export type LinkEntry<T> = LinkedRecord<T> | LinkForget;
 /** An item of the queue. */
 export type QueueItem<T> =
   | { readonly kind: "entry"; readonly entry: LinkEntry<T>; readonly time: number }
-  | { readonly kind: "watermark"; readonly time: number }
+  | { readonly kind: "watermark"; readonly seq: number; readonly time: number }
   | { readonly kind: "end" };
 
 /** Options of a {@link JobLink}. */

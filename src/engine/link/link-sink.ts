@@ -1,28 +1,32 @@
 /**
- * The upstream end of a {@link JobLink}: a sink that queues each record for the
- * downstream job at once and keeps it until the downstream job confirms it.
+ * The upstream end of a {@link JobLink}: a sink that queues each record (and each
+ * watermark) for the downstream job at once and keeps it until the downstream job
+ * confirms it.
  */
 import type { Batch } from "../batch.js";
 import type { Sink, SinkContext, SinkWriter } from "../sink.js";
 import type { JobLink } from "./job-link.js";
 
-/** A record written but not yet confirmed by the downstream job. */
-interface Unconfirmed<T> {
-  readonly seq: number;
-  readonly id: string;
-  readonly epoch: number;
-  readonly time: number;
-  readonly value: T;
-}
+/**
+ * A record or watermark not yet confirmed by the downstream job, as it goes into the
+ * upstream checkpoint (`time` of a watermark: `null` for +∞, which JSON cannot hold).
+ * Watermarks are kept with the records so that, sent again after a restore, they come
+ * between the same records as the first time and event-time timers downstream fire at
+ * the same places.
+ */
+export type UnconfirmedItem<T> =
+  | {
+      readonly kind: "record";
+      readonly id: string;
+      readonly epoch: number;
+      readonly time: number;
+      readonly value: T;
+    }
+  | { readonly kind: "watermark"; readonly time: number | null };
 
-/** What the link sink puts in the upstream checkpoint: the records to send again after a restore. */
+/** What the link sink puts in the upstream checkpoint: what to send again after a restore. */
 export interface LinkSinkProgress<T> {
-  readonly unconfirmed: readonly {
-    readonly id: string;
-    readonly epoch: number;
-    readonly time: number;
-    readonly value: T;
-  }[];
+  readonly unconfirmed: readonly UnconfirmedItem<T>[];
 }
 
 export class LinkSink<T> implements Sink<T> {
@@ -40,8 +44,9 @@ export class LinkSink<T> implements Sink<T> {
 }
 
 class LinkSinkWriter<T> implements SinkWriter<T> {
-  /** Oldest first (confirmations come in order). */
-  #unconfirmed: Unconfirmed<T>[] = [];
+  /** Sequence numbers of `#unconfirmed`, oldest first (confirmations come in order). */
+  #seqs: number[] = [];
+  #unconfirmed: UnconfirmedItem<T>[] = [];
   #confirmedUpTo = 0;
   #finished = false;
 
@@ -58,14 +63,17 @@ class LinkSinkWriter<T> implements SinkWriter<T> {
 
   /**
    * At the start: tells the downstream job where this run resumes from (checkpoint
-   * `from`, 0 for none), then sends again the records that checkpoint had not seen
-   * confirmed.
+   * `from`, 0 for none), then sends again, in their order, the records and watermarks
+   * that checkpoint had not seen confirmed.
    */
   restart(from: number, progress: unknown): void {
     const listed = (progress as LinkSinkProgress<T> | undefined)?.unconfirmed;
     const unconfirmed = Array.isArray(listed) ? listed : [];
     this.#control(from, unconfirmed, true);
-    for (const u of unconfirmed) this.#send(u.id, u.epoch, u.value, u.time);
+    for (const u of unconfirmed) {
+      if (u.kind === "record") this.#send(u.id, u.epoch, u.value, u.time);
+      else this.watermark(u.time ?? Number.POSITIVE_INFINITY);
+    }
   }
 
   write(batch: Batch<T>): void {
@@ -77,7 +85,9 @@ class LinkSinkWriter<T> implements SinkWriter<T> {
   }
 
   watermark(time: number): void {
-    this.link.push({ kind: "watermark", time });
+    const seq = this.link.nextSeq();
+    this.link.push({ kind: "watermark", seq, time });
+    this.#keep(seq, { kind: "watermark", time: Number.isFinite(time) ? time : null });
     if (time === Number.POSITIVE_INFINITY) this.#finished = true;
   }
 
@@ -92,14 +102,7 @@ class LinkSinkWriter<T> implements SinkWriter<T> {
   async prepareCommit(checkpointId: number): Promise<LinkSinkProgress<T>> {
     this.link.throwIfFailed();
     this.epoch = checkpointId + 1;
-    return {
-      unconfirmed: this.#unconfirmed.map(({ id, epoch, time, value }) => ({
-        id,
-        epoch,
-        time,
-        value,
-      })),
-    };
+    return { unconfirmed: [...this.#unconfirmed] };
   }
 
   async commit(checkpointId: number, progress: unknown): Promise<void> {
@@ -115,28 +118,40 @@ class LinkSinkWriter<T> implements SinkWriter<T> {
   #send(id: string, epoch: number, value: T, time: number): void {
     const seq = this.link.nextSeq();
     this.link.push({ kind: "entry", entry: { kind: "record", seq, id, epoch, value }, time });
-    this.#unconfirmed.push({ seq, id, epoch, time, value });
+    this.#keep(seq, { kind: "record", id, epoch, time, value });
+  }
+
+  #keep(seq: number, item: UnconfirmedItem<T>): void {
+    const last = this.#unconfirmed.length - 1;
+    if (item.kind === "watermark" && this.#unconfirmed[last]?.kind === "watermark") {
+      // Two watermarks with no record between them fire the same timers as the later
+      // one alone: keep that one, so quiet spells do not pile watermarks up.
+      this.#seqs[last] = seq;
+      this.#unconfirmed[last] = item;
+      return;
+    }
+    this.#seqs.push(seq);
+    this.#unconfirmed.push(item);
   }
 
   #confirmed(seq: number): void {
     if (seq <= this.#confirmedUpTo) return;
     this.#confirmedUpTo = seq;
     let n = 0;
-    while (n < this.#unconfirmed.length && (this.#unconfirmed[n] as Unconfirmed<T>).seq <= seq) n++;
-    if (n > 0) this.#unconfirmed.splice(0, n);
+    while (n < this.#seqs.length && (this.#seqs[n] as number) <= seq) n++;
+    if (n > 0) {
+      this.#seqs.splice(0, n);
+      this.#unconfirmed.splice(0, n);
+    }
   }
 
-  #control(upTo: number, unconfirmed: LinkSinkProgress<T>["unconfirmed"], restart: boolean): void {
+  #control(upTo: number, unconfirmed: readonly UnconfirmedItem<T>[], restart: boolean): void {
+    const keep: string[] = [];
+    for (const u of unconfirmed) if (u.kind === "record") keep.push(u.id);
     const w = this.link.lastWatermark;
     this.link.push({
       kind: "entry",
-      entry: {
-        kind: "forget",
-        seq: this.link.nextSeq(),
-        upTo,
-        keep: unconfirmed.map((u) => u.id),
-        restart,
-      },
+      entry: { kind: "forget", seq: this.link.nextSeq(), upTo, keep, restart },
       // Event time of a control entry: the last watermark (any finite time would do).
       time: Number.isFinite(w) ? w : 0,
     });

@@ -102,6 +102,13 @@ interface RunningSource {
   readonly compiled: CompiledSource;
   readonly reader: SourceReader<unknown>;
   readonly firstChannel: number;
+  /**
+   * The reader's positions just after its last poll was applied to the dataflow: what a
+   * checkpoint records. Not `reader.positions()` at the barrier, which may already count
+   * a batch that was polled but waits at the gate (a reader can move its position and
+   * then await I/O before it returns the batch): restored, that batch would be lost.
+   */
+  applied: Map<number, unknown> | undefined;
 }
 
 interface RunningSink {
@@ -240,8 +247,7 @@ export class Job {
     }
     const sources = new Map<string, ReadonlyMap<number, unknown>>();
     for (const s of this.#sources) {
-      const positions = s.reader.positions?.();
-      if (positions) sources.set(s.compiled.name, positions);
+      if (s.applied) sources.set(s.compiled.name, s.applied);
     }
     return { steps, sources };
   }
@@ -311,7 +317,12 @@ export class Job {
         resumeFrom ? { step: compiled.name, resumeFrom } : { step: compiled.name },
       );
       const channels = Array.from({ length: reader.partitions }, (_, i) => channel + i);
-      this.#sources.push({ compiled, reader, firstChannel: channel });
+      this.#sources.push({
+        compiled,
+        reader,
+        firstChannel: channel,
+        applied: reader.positions?.(),
+      });
       channel += reader.partitions;
       channelsOf.set(compiled.name, channels);
       compiled.operator.registerChannels(channels);
@@ -364,6 +375,7 @@ export class Job {
         op.finish();
         return;
       }
+      s.applied = s.reader.positions?.();
       this.#tick();
       while (this.#gate !== null) await this.#gate;
       if (this.#sinks.some(({ writer }) => writer.needsFlush)) {
@@ -455,7 +467,7 @@ export class Job {
         }
       }
       for (const s of this.#sources) {
-        const at = s.reader.positions?.();
+        const at = s.applied;
         if (!at) continue;
         acks.push([s.reader, at]);
         for (const [partition, position] of at) {

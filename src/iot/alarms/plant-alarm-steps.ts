@@ -4,6 +4,7 @@
  * operator commands read from an optional source of JSON lines.
  */
 import type { AlarmRejection } from "../../alerts/alarm-rejection.js";
+import type { AlarmSignal } from "../../alerts/alarm-signal.js";
 import { alarmCommands } from "../../alerts/commands/alarm-commands.js";
 import type { HeldNotification } from "../../alerts/grouping/channel-rate-limiter.js";
 import type { AlarmTransition } from "../../alerts/lifecycle/alarm-transition.js";
@@ -47,6 +48,8 @@ export interface PlantAlarmStepsOptions {
   readonly config?: PlantAlarmsConfig;
   /** Operator commands, one JSON document per record (see docs/alarms.md). */
   readonly commands?: Source<string>;
+  /** More signals into the same alarm management, e.g. of a `JobMonitorSource`. */
+  readonly signals?: Stream<AlarmSignal>;
 }
 
 /** The sink steps of the alarm outputs; none when neither `alarms` nor `notifications` has a sink. */
@@ -64,6 +67,7 @@ export function plantAlarmSteps(
     catalog: options.catalog,
     ...(options.config ? { config: options.config } : {}),
     ...(commands ? { commands: commands.commands } : {}),
+    ...(options.signals ? { signals: options.signals } : {}),
   });
   const steps: SinkStep[] = [];
   if (sinks.alarms) steps.push(out.transitions.to("alarms-out", sinks.alarms));
