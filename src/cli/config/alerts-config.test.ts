@@ -74,6 +74,9 @@ describe("pipeline.alarms configuration", () => {
     const alarms = config().pipeline.alarms!;
     assert.equal(alarms.lifecycle?.clearAfterMs, 60_000);
     assert.deepEqual(Object.keys(alarms.channels ?? {}), ["ops-slack"]);
+    const { monitor } = alarms as { monitor?: { intervalMs?: number; maxRssBytes?: unknown } };
+    assert.equal(monitor?.intervalMs, 10_000);
+    assert.equal(monitor?.maxRssBytes, null);
     const input = source("signals", new TestingSource<AlarmSignal>([]));
     assert.doesNotThrow(() => alarmPipeline(input, { config: alarms }));
   });
@@ -103,6 +106,10 @@ describe("pipeline.alarms configuration", () => {
       [
         "pipeline:\n  alarms:\n    lifecycle: { clearAfter: 5 }\n",
         /pipeline\.alarms\.lifecycle: .*clearAfter/,
+      ],
+      [
+        "pipeline:\n  alarms:\n    monitor: { maxBusyShare: 1.5 }\n",
+        /pipeline\.alarms\.monitor\.maxBusyShare: /,
       ],
       [
         "pipeline:\n  alarms:\n    grouping: { groupIntervalMs: 0 }\n",
