@@ -110,9 +110,12 @@ export function plantPipeline(name: string, options: PlantPipelineOptions): Plan
   const maxFutureMs = config.maxFutureMs ?? 300_000;
   const { sinks } = options;
 
+  // Valid readings leave the parse step with room for their enrichment, which the
+  // enrich step fills in place: nothing between the two keeps or outputs them.
   const parse = readingParser({
     now,
     maxFutureMs,
+    pending: true,
     ...(config.topicTemplate ? { topicTemplate: config.topicTemplate } : {}),
     ...(config.topicSeparator ? { topicSeparator: config.topicSeparator } : {}),
   });

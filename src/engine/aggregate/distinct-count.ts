@@ -1,4 +1,5 @@
 /** The `distinctCount` aggregator: the exact number of distinct keys in a window. */
+import { memoIndex, memoOf } from "../state/record-memo.js";
 import type { Aggregator } from "./aggregator.js";
 import { malformedSnapshot, readArray } from "./read-snapshot.js";
 
@@ -21,11 +22,29 @@ export type KeyField<In> = (record: In) => DistinctKey;
  * for high-cardinality keys use {@link approxDistinctCount}, whose size is fixed.
  */
 export function distinctCount<In>(field: KeyField<In>): Aggregator<In, Set<DistinctKey>, number> {
+  // In the memo of a record that carries one (see `RECORD_MEMO`): the set its key was
+  // last added to, and that key. Sets only grow, so the key is still there.
+  const owner = { hint: 1 };
   return {
     create: () => new Set(),
     add(acc, record) {
       const key = field(record);
-      if (typeof key === "string" || Number.isFinite(key)) acc.add(key);
+      if (typeof key !== "string" && !Number.isFinite(key)) return acc;
+      const memo = memoOf(record);
+      if (memo !== undefined) {
+        const i = memoIndex(memo, owner, owner.hint);
+        if (i < 0) {
+          memo.push(owner, { set: acc, key });
+          owner.hint = memo.length - 1;
+        } else {
+          owner.hint = i;
+          const added = memo[i] as AddedKey;
+          if (added.set === acc && added.key === key) return acc;
+          added.set = acc;
+          added.key = key;
+        }
+      }
+      acc.add(key);
       return acc;
     },
     merge(into, from) {
@@ -46,4 +65,10 @@ export function distinctCount<In>(field: KeyField<In>): Aggregator<In, Set<Disti
       return acc;
     },
   };
+}
+
+/** What a record's memo remembers for a `distinctCount`: the set its key was last added to. */
+interface AddedKey {
+  set: Set<DistinctKey>;
+  key: DistinctKey;
 }

@@ -189,4 +189,46 @@ describe("withEventTime", () => {
       [["event-time", "invalid-timestamp", "event time is NaN"]],
     );
   });
+
+  it("dead-letters thrown and non-finite event times anywhere in a batch, in order", async () => {
+    const xs = [
+      { k: "a", t: 5 },
+      { k: "b", t: Number.NaN },
+      { k: "c", t: -1 },
+      { k: "d", t: 7 },
+      { k: "e", t: Number.POSITIVE_INFINITY },
+      { k: "f", t: 9 },
+    ];
+    const out = new CollectingSink<R>();
+    const dead = new CollectingSink<DeadLetter>();
+    const stamped = source(
+      "raw",
+      new TestingSource(xs.map((x, i) => record(x, 1000 + i))),
+    ).withEventTime("event-time", {
+      timestamp: (x) => {
+        if (x.t < 0) throw new Error(`no time for ${x.k}`);
+        return x.t;
+      },
+    });
+    await dataflow("t", [stamped.to("out", out), stamped.deadLetters().to("dead", dead)]).run({
+      clock: new ManualClock(),
+      tickInterval: 0,
+    });
+    assert.deepEqual(
+      out.records.map((r) => [r.value.k, r.time]),
+      [
+        ["a", 5],
+        ["d", 7],
+        ["f", 9],
+      ],
+    );
+    assert.deepEqual(
+      dead.records.map((r) => [r.value.value, r.time, r.value.message]),
+      [
+        [xs[1], 1001, "event time is NaN"],
+        [xs[2], 1002, "no time for c"],
+        [xs[4], 1004, "event time is Infinity"],
+      ],
+    );
+  });
 });

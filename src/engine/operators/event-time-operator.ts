@@ -86,21 +86,44 @@ export class EventTimeOperator extends Operator {
       for (let i = 0; i < n; i++) if (times[i]! > max) max = times[i]!;
       this.pass(batch);
     } else {
-      for (let i = 0; i < n; i++) {
-        const value = values[i];
-        let t: number;
+      // Most batches have a valid event time in every record: they pass on with their
+      // values shared and the times in one array made to size.
+      const eventTimes = times.slice();
+      let i = 0;
+      let t = 0;
+      let threw = false;
+      let error: unknown;
+      for (; i < n; i++) {
         try {
-          t = timestamp(value);
-        } catch (error) {
-          this.deadLetter("invalid-timestamp", error, value, times[i]!);
-          continue;
+          t = timestamp(values[i]);
+        } catch (e) {
+          threw = true;
+          error = e;
+          break;
         }
-        if (!Number.isFinite(t)) {
-          this.deadLetter("invalid-timestamp", `event time is ${t}`, value, times[i]!);
-          continue;
-        }
+        if (!Number.isFinite(t)) break;
         if (t > max) max = t;
-        this.collect(value, t);
+        eventTimes[i] = t;
+      }
+      if (i === n) this.pass({ values, times: eventTimes, channel: batch.channel });
+      else {
+        for (let k = 0; k < i; k++) this.collect(values[k], eventTimes[k]!);
+        this.#invalid(values[i], times[i]!, threw ? error : `event time is ${t}`);
+        for (i++; i < n; i++) {
+          const value = values[i];
+          try {
+            t = timestamp(value);
+          } catch (e) {
+            this.#invalid(value, times[i]!, e);
+            continue;
+          }
+          if (!Number.isFinite(t)) {
+            this.#invalid(value, times[i]!, `event time is ${t}`);
+            continue;
+          }
+          if (t > max) max = t;
+          this.collect(value, t);
+        }
       }
     }
     if (n > 0) {
@@ -109,6 +132,11 @@ export class EventTimeOperator extends Operator {
     }
     const w = max - this.options.maxOutOfOrderness;
     if (w > ch.fromData) ch.fromData = w;
+  }
+
+  /** Sends a record without a valid event time to the dead letters, with why. */
+  #invalid(value: unknown, time: number, why: unknown): void {
+    this.deadLetter("invalid-timestamp", why, value, time);
   }
 
   protected override onProcessingTime(now: number): void {

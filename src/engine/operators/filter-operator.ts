@@ -27,15 +27,24 @@ export class FilterOperator extends Operator {
       this.pass(batch);
       return;
     }
-    const out: unknown[] = values.slice(0, i);
-    const outTimes: number[] = times.slice(0, i);
+    // Records `[0, j)` are kept. Once a record after the first dropped one is kept,
+    // copies as long as the batch are made and the kept records moved to their front,
+    // then cut to length: one allocation each, where pushing would grow them step by
+    // step (and none at all when nothing more is kept).
+    let j = i;
+    let out: unknown[] | null = null;
+    let outTimes: number[] | null = null;
     i++; // dropped, or dead-lettered above
     while (i < n) {
       try {
         for (; i < n; i++) {
           if (predicate(values[i])) {
-            out.push(values[i]);
-            outTimes.push(times[i]!);
+            if (out === null) {
+              out = values.slice();
+              outTimes = times.slice();
+            }
+            out[j] = values[i];
+            outTimes![j++] = times[i]!;
           }
         }
       } catch (error) {
@@ -43,6 +52,12 @@ export class FilterOperator extends Operator {
         i++;
       }
     }
+    if (out === null || outTimes === null) {
+      out = values.slice(0, j);
+      outTimes = times.slice(0, j);
+    }
+    out.length = j;
+    outTimes.length = j;
     this.pass({ values: out, times: outTimes, channel: batch.channel });
   }
 }

@@ -174,6 +174,7 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
       changed: false,
       // In the literal, so that setting it for a checkpoint changes no entry's shape.
       pending: false,
+      detached: false,
       key,
       // An int: a number computed as a double would be stored boxed, in every entry.
       partition: partition | 0,
@@ -241,7 +242,7 @@ export class KeyedProcessOperator extends KeyedOperator<ProcessEntry> {
       const value = values[i];
       const t = times[i]!;
       try {
-        const e = this.entry(keyOf(value));
+        const e = this.entryFor(keyOf(value), value);
         this.#current = e;
         context.key = e.key;
         context.timestamp = t;

@@ -16,10 +16,24 @@ export class MapOperator extends Operator {
     const { values, times } = batch;
     const n = values.length;
     const out = new Array<unknown>(n);
-    const outTimes = new Array<number>(n);
     const fn = this.fn;
-    let j = 0;
-    for (let i = 0; i < n; ) {
+    let i = 0;
+    let failed = false;
+    try {
+      for (; i < n; i++) out[i] = fn(values[i]);
+    } catch (error) {
+      failed = true;
+      this.deadLetter("step-error", error, values[i], times[i]!);
+    }
+    if (!failed) {
+      // Every record mapped: the event times are the input's, shared rather than copied.
+      this.pass({ values: out, times, channel: batch.channel });
+      return;
+    }
+    // Record `i` failed: map the rest, leaving the failed records out.
+    const outTimes = times.slice(0, i);
+    let j = i++;
+    while (i < n) {
       try {
         for (; i < n; i++) {
           out[j] = fn(values[i]);
@@ -31,7 +45,6 @@ export class MapOperator extends Operator {
       }
     }
     out.length = j;
-    outTimes.length = j;
     this.pass({ values: out, times: outTimes, channel: batch.channel });
   }
 }

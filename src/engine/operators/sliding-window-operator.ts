@@ -128,6 +128,7 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
       changed: false,
       // In the literal, so that setting it for a checkpoint changes no entry's shape.
       pending: false,
+      detached: false,
       key,
       // An int: a number computed as a double would be stored boxed, in every entry.
       partition: partition | 0,
@@ -170,7 +171,7 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
         this.deadLetter("step-error", error, value, t);
         continue;
       }
-      const e = this.entry(key);
+      const e = this.entryFor(key, value);
       let p = e.last;
       if (p < 0 || e.nums[p * stride] !== ps) {
         p = this.#paneIndex(e, ps);

@@ -21,6 +21,11 @@ export interface KeyEntry {
   changed: boolean;
   /** Set while the entry waits to be captured for a checkpoint; managed by `KeyedEntries`. */
   pending?: boolean;
+  /**
+   * Set once the entry is no longer its key's (deleted, or replaced by `set` or
+   * `restore`), so that a reference kept elsewhere (a record memo) is known stale.
+   */
+  detached?: boolean;
 }
 
 export class KeyedEntries<E extends KeyEntry> {
@@ -48,6 +53,15 @@ export class KeyedEntries<E extends KeyEntry> {
     return e;
   }
 
+  /**
+   * Marks `e`, an entry of this map found without a lookup (not detached), as `get`
+   * would: captured first if a checkpoint waits for it, then marked changed.
+   */
+  touch(e: E): void {
+    if (e.pending === true) this.#captureNow(e);
+    if (!e.changed) this.#mark(e);
+  }
+
   /** The entry of `key`, without marking it (for reads that change nothing). */
   peek(key: Key): E | undefined {
     return this.#map.get(key);
@@ -58,9 +72,10 @@ export class KeyedEntries<E extends KeyEntry> {
   }
 
   set(key: Key, e: E): void {
-    if (this.#left > 0) {
-      const old = this.#map.get(key);
-      if (old?.pending === true) this.#captureNow(old);
+    const old = this.#map.get(key);
+    if (old !== undefined && old !== e) {
+      if (old.pending === true) this.#captureNow(old);
+      old.detached = true;
     }
     this.#map.set(key, e);
     if (!e.changed) this.#mark(e);
@@ -69,6 +84,8 @@ export class KeyedEntries<E extends KeyEntry> {
   /** Puts back an entry read from a checkpoint: unchanged since that checkpoint. */
   restore(key: Key, e: E): void {
     e.changed = false;
+    const old = this.#map.get(key);
+    if (old !== undefined && old !== e) old.detached = true;
     this.#map.set(key, e);
   }
 
@@ -78,6 +95,7 @@ export class KeyedEntries<E extends KeyEntry> {
     if (e.pending === true) this.#captureNow(e);
     this.#map.delete(key);
     e.changed = false;
+    e.detached = true;
     this.#deleted.add(key);
     return true;
   }

@@ -4,6 +4,7 @@
  * restored on its own.
  */
 import { type Key, partitionOf } from "../partition.js";
+import { memoIndex, memoOf } from "../state/record-memo.js";
 import { type KeyEntry, KeyedEntries } from "./keyed-entries.js";
 import { type KeyDelta, Operator, type StepDelta, type StepSnapshot } from "./operator.js";
 
@@ -36,6 +37,49 @@ export abstract class KeyedOperator<E extends KeyEntry> extends Operator {
     }
     return e;
   }
+
+  /**
+   * The entry of `key`, the key of `record`: `entry(key)`, without the lookup when the
+   * previous record had the same key, or when the record carries a memo (see
+   * `RECORD_MEMO`) in which an earlier record of its entity left the entry of that key.
+   */
+  protected entryFor(key: Key, record: unknown): E {
+    // Records of one key often come in a row (the sensors of a machine, read together).
+    const last = this.#last;
+    if (last !== null && last.key === key && last.detached !== true) {
+      this.entries.touch(last);
+      return last;
+    }
+    const e = this.#memoEntry(key, record);
+    this.#last = e;
+    return e;
+  }
+
+  #memoEntry(key: Key, record: unknown): E {
+    const memo = memoOf(record);
+    if (memo === undefined) return this.entry(key);
+    const i = memoIndex(memo, this, this.#memoHint);
+    if (i >= 0) {
+      this.#memoHint = i;
+      const known = memo[i] as E;
+      if (known.key === key && known.detached !== true) {
+        this.entries.touch(known);
+        return known;
+      }
+      const e = this.entry(key);
+      memo[i] = e;
+      return e;
+    }
+    const e = this.entry(key);
+    memo.push(this, e);
+    this.#memoHint = memo.length - 1;
+    return e;
+  }
+
+  /** The entry `entryFor` returned last. */
+  #last: E | null = null;
+  /** Where this step's entry was in the last record memo it used (see `memoIndex`). */
+  #memoHint = 1;
 
   protected abstract createEntry(key: Key, partition: number): E;
   protected abstract snapshotEntry(entry: E): unknown;

@@ -21,7 +21,8 @@ import {
   type EquipmentStatusRules,
 } from "./equipment-status.js";
 import { groupFields } from "./group-fields.js";
-import { groupKey, type WindowBounds, windowBounds, windowRecordId } from "./window-bounds.js";
+import { sensorGroupKeys } from "./sensor-group-keys.js";
+import { isoTime, type WindowBounds, windowRecordId } from "./window-bounds.js";
 
 /** The name of this dashboard: the prefix of its step names and record ids. */
 export const EQUIPMENT_HEALTH = "equipment-health";
@@ -84,9 +85,10 @@ export function equipmentHealthSteps(
   const size = config.size ?? EQUIPMENT_HEALTH_DEFAULTS.size;
   const slide = config.slide ?? EQUIPMENT_HEALTH_DEFAULTS.slide;
   const fieldsOf = sharedFields();
+  const keyOf = sensorGroupKeys();
   const window = readings
     .filter(`${EQUIPMENT_HEALTH}.assigned`, (r) => r.equipment_id !== null)
-    .keyBy((r) => groupKey(r.facility_id, r.equipment_id!, r.sensor_type))
+    .keyBy((r) => keyOf(r, r.facility_id, r.equipment_id!, r.sensor_type))
     .window(
       EQUIPMENT_HEALTH,
       sliding({ size, slide }),
@@ -159,7 +161,13 @@ function toRecord(w: HealthWindow, rules: EquipmentStatusRules): EquipmentHealth
     equipment_id: fields.equipment_id,
     sensor_type: fields.sensor_type,
     production_line: fields.production_line,
-    ...windowBounds(w.start, w.end, w.kind),
+    // The fields of `windowBounds`, written out: spreading a new object per record costs
+    // more than the rest of the record (60,000 records per 1,000,000 readings).
+    window_start: isoTime(w.start),
+    window_end: isoTime(w.end),
+    window_start_ms: w.start,
+    window_end_ms: w.end,
+    emission: w.kind,
     count: v.value.count,
     avg: v.value.avg,
     max: v.value.max,

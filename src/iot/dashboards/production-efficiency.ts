@@ -19,7 +19,8 @@ import type { DashboardSteps } from "./dashboard-steps.js";
 import { distinctOf } from "./distinct-of.js";
 import { type EfficiencyScore, efficiencyScore } from "./efficiency-score.js";
 import { groupFields } from "./group-fields.js";
-import { groupKey, type WindowBounds, windowBounds, windowRecordId } from "./window-bounds.js";
+import { sensorGroupKeys } from "./sensor-group-keys.js";
+import { type WindowBounds, windowBounds, windowRecordId } from "./window-bounds.js";
 
 /** The name of this dashboard: the prefix of its step names and record ids. */
 export const PRODUCTION_EFFICIENCY = "production-efficiency";
@@ -108,12 +109,13 @@ export function productionEfficiencySteps(
   const optimalAbove = config.optimalQualityAbove ?? d.optimalQualityAbove;
   const idle = config.idlePowerWatts ?? d.idlePowerWatts;
   const running = (r: EnrichedReading) => r.sensor_type === "power" && r.value > idle;
+  const keyOf = sensorGroupKeys();
   const window = readings
     .filter(
       `${PRODUCTION_EFFICIENCY}.considered`,
       (r) => r.production_line !== null && types.has(r.sensor_type),
     )
-    .keyBy((r) => groupKey(r.facility_id, r.production_line!, r.shift))
+    .keyBy((r) => keyOf(r, r.facility_id, r.production_line!, r.shift))
     .window(
       PRODUCTION_EFFICIENCY,
       sliding({ size: config.size ?? d.size, slide: config.slide ?? d.slide }),

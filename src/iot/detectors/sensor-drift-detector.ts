@@ -147,10 +147,33 @@ function byValue(a: number, b: number): number {
   return a - b;
 }
 
-function median(values: number[]): number {
-  values.sort(byValue);
-  const mid = values.length >> 1;
-  return values.length % 2 === 1 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2;
+/** The median of the first `n` of `values` (which it sorts in place). */
+function median(values: number[], n: number): number {
+  const sorted = sortNumbers(values, n);
+  const mid = n >> 1;
+  return n % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * The first `n` of `values` sorted ascending, stably, as `sort(byValue)` sorts them: in
+ * place, by insertion (a machine has a handful of sensors), without the calls of a
+ * comparator. A list with a NaN (which a comparator treats as equal to anything) is
+ * left to `sort` itself, on a copy.
+ */
+function sortNumbers(values: number[], n: number): number[] {
+  for (let i = 0; i < n; i++) {
+    if (Number.isNaN(values[i])) return values.slice(0, n).sort(byValue);
+  }
+  for (let i = 1; i < n; i++) {
+    const x = values[i]!;
+    let k = i - 1;
+    while (k >= 0 && values[k]! > x) {
+      values[k + 1] = values[k]!;
+      k--;
+    }
+    values[k + 1] = x;
+  }
+  return values;
 }
 
 /**
@@ -176,7 +199,8 @@ export function sensorDriftPart(config: Partial<SensorDriftConfig> = {}): Detect
   }
   const { levelTimeMs, warmupMs, minSlope, minPeers } = c;
   const { peerFreshMs, cooldownMs, severity } = c;
-  // Scratch lists of the peers' slopes, now and smoothed over `lagMs`.
+  // Scratch lists of the peers' slopes, now and smoothed over `lagMs`: the first `peers`
+  // of each are this reading's (written over, never cut, so they keep their room).
   const now: number[] = [];
   const lagged: number[] = [];
 
@@ -218,19 +242,17 @@ export function sensorDriftPart(config: Partial<SensorDriftConfig> = {}): Detect
         t - s[o + FIRST]! >= warmupMs &&
         (s[o + FIRED] === 0 || t >= s[o + FIRED]! + cooldownMs)
       ) {
-        now.length = 0;
-        lagged.length = 0;
         for (let j = 0; j < ids.length; j++) {
           if (j === i) continue;
           const p = j * STRIDE;
           if (t - s[p + LAST]! > peerFreshMs || s[p + LAST]! - s[p + FIRST]! < warmupMs) continue;
-          now.push(s[p + Z]!);
-          lagged.push(s[p + ZLAG]!);
+          now[peers] = s[p + Z]!;
+          lagged[peers] = s[p + ZLAG]!;
+          peers++;
         }
-        peers = now.length;
         if (peers >= minPeers) {
-          const a = median(now);
-          const b = median(lagged);
+          const a = median(now, peers);
+          const b = median(lagged, peers);
           // The peers' slope now or a while ago, whichever is closer to this sensor's.
           common = Math.abs(z - a) <= Math.abs(z - b) ? a : b;
           fire = Math.abs(z - common) > minSlope;

@@ -5,6 +5,8 @@ import { CollectingSink, record, TestingSource } from "../../engine/testing/inde
 import { MetadataCatalog } from "../metadata/metadata-catalog.js";
 import { buildMetadataSet } from "../metadata/metadata-set.js";
 import { EQUIPMENT, FACILITIES, SENSORS } from "../metadata/test-metadata.js";
+import { isParseFailure, parseOrFail, parsePendingOrFail } from "../reading/parse-reading.js";
+import { isPending } from "../reading/pending-reading.js";
 import type { EnrichedReading, Reading } from "../reading/reading.js";
 import { createEnricher } from "./create-enricher.js";
 
@@ -84,5 +86,41 @@ describe("createEnricher", () => {
     assert.equal(moved.timezone, "America/New_York");
     assert.equal(moved.shift, "day"); // New York's own shift calendar, 08:30 local
     assert.equal(moved.equipment_id, "PUMP-7");
+  });
+
+  it("fills a pending reading in place, the same as enriching a parsed one", () => {
+    const catalog = new MetadataCatalog(setOf(SENSORS));
+    const lines = [
+      { ...r("VIB-002"), acceleration_x: 0.1, acceleration_y: 0.2, acceleration_z: 0.3 },
+      { ...r("VIB-002"), acceleration_x: 1, acceleration_y: 0, acceleration_z: 0, humidity: null },
+      { ...r("NEW-1"), sensor_type: "generic", value: 3, unit: "bar" },
+      {
+        ...r("VIB-002"),
+        facility_id: "FAC-X",
+        timestamp: at + 9 * 3_600_000,
+        acceleration_x: 1,
+        acceleration_y: 0,
+        acceleration_z: 0,
+      },
+      { ...r("VIB-002"), sensor_type: "power", voltage: 230, current: 2 },
+    ].map((x) =>
+      JSON.stringify({ ...x, value: x.sensor_type === "generic" ? x.value : undefined }),
+    );
+    const options = { now: at + 10 * 3_600_000, maxFutureMs: 300_000 };
+    for (const line of lines) {
+      const parsed = parseOrFail(line, options);
+      const pending = parsePendingOrFail(line, options);
+      assert.ok(!isParseFailure(parsed) && !isParseFailure(pending), line);
+      assert.ok(isPending(pending) && !isPending(parsed));
+      const copied = createEnricher(catalog).enrich(parsed);
+      const filled = createEnricher(catalog).enrich(pending);
+      assert.equal(filled, pending, "filled in place");
+      assert.notEqual(copied, parsed, "copied");
+      assert.equal(isPending(filled), false);
+      assert.deepEqual(Object.keys(filled), Object.keys(copied));
+      assert.equal(JSON.stringify(filled), JSON.stringify(copied));
+      // Enriching it again copies it, as any enriched reading.
+      assert.equal(JSON.stringify(createEnricher(catalog).enrich(filled)), JSON.stringify(copied));
+    }
   });
 });

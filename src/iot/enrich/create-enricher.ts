@@ -3,8 +3,9 @@
  */
 
 import type { MetadataCatalog } from "../metadata/metadata-catalog.js";
+import { isPending } from "../reading/pending-reading.js";
 import type { EnrichedReading, Reading } from "../reading/reading.js";
-import { enrichWithProfile } from "./enrich-reading.js";
+import { completeReading, enrichWithProfile } from "./enrich-reading.js";
 import { FacilityCalendars } from "./facility-calendars.js";
 import { SensorProfiles } from "./sensor-profiles.js";
 
@@ -12,7 +13,11 @@ const MAX_TRACKED_UNKNOWN = 65_536;
 
 /** An enrichment function with its counters. */
 export interface Enricher {
-  /** Enriches one reading (see `enrichReading`); bound, so pass it as is to `map`. */
+  /**
+   * Enriches one reading (see `enrichReading`); bound, so pass it as is to `map`. A
+   * `PendingReading` (the plant pipeline's parse step makes them) is filled in place and
+   * returned; any other reading is copied into a new object.
+   */
   readonly enrich: (reading: Reading) => EnrichedReading;
   /** Readings enriched so far whose sensor the catalog did not know. */
   readonly unknownReadings: number;
@@ -34,12 +39,15 @@ export function createEnricher(catalog: MetadataCatalog): Enricher {
   const unknown = new Set<string>();
   let unknownReadings = 0;
   const enrich = (reading: Reading): EnrichedReading => {
-    const enriched = enrichWithProfile(reading, profiles.profileOf(reading));
-    if (!enriched.known_sensor) {
+    const profile = profiles.profileOf(reading);
+    if (!profile.known) {
       unknownReadings++;
       if (unknown.size < MAX_TRACKED_UNKNOWN) unknown.add(reading.sensor_id);
     }
-    return enriched;
+    // A pending reading (from the plant pipeline's parse step) is filled in place.
+    return isPending(reading)
+      ? completeReading(reading, profile)
+      : enrichWithProfile(reading, profile);
   };
   return {
     enrich,

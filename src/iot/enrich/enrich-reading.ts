@@ -3,7 +3,9 @@
  * local time fields.
  */
 
+import { RECORD_MEMO } from "../../engine/state/record-memo.js";
 import type { MetadataCatalog } from "../metadata/metadata-catalog.js";
+import type { PendingReading } from "../reading/pending-reading.js";
 import type { EnrichedReading, Reading } from "../reading/reading.js";
 import type { FacilityCalendars } from "./facility-calendars.js";
 import { buildSensorProfile, type SensorProfile } from "./sensor-profiles.js";
@@ -30,7 +32,9 @@ export function enrichReading(
 
 /**
  * `reading` enriched with `profile` (which must be its sensor's in its facility, see
- * `SensorProfiles`). The ids in the result are the profile's shared strings.
+ * `SensorProfiles`). The ids in the result are the profile's shared strings, and it
+ * carries the profile's memo under `RECORD_MEMO` (not a field: JSON and `Object.keys`
+ * do not see it).
  */
 export function enrichWithProfile(reading: Reading, profile: SensorProfile): EnrichedReading {
   const calendar = profile.calendar;
@@ -38,7 +42,7 @@ export function enrichWithProfile(reading: Reading, profile: SensorProfile): Enr
   const local = t + calendar.zone.offsetAt(t);
   const day = Math.floor(local / DAY);
   const minuteOfDay = Math.floor((local - day * DAY) / 60_000);
-  return {
+  const enriched = {
     sensor_id: profile.sensorId,
     timestamp: t,
     facility_id: profile.facilityId,
@@ -67,5 +71,35 @@ export function enrichWithProfile(reading: Reading, profile: SensorProfile): Enr
     hour_of_day: (minuteOfDay / 60) | 0,
     day_of_week: (((day + 4) % 7) + 7) % 7,
     shift: calendar.shifts[minuteOfDay] ?? "unscheduled",
+    [RECORD_MEMO]: profile.memo,
   };
+  return enriched;
+}
+
+/**
+ * Fills the enrichment of pending reading `r` in place (see `PendingReading`), with
+ * `profile` (its sensor's in its facility): the same fields, values and field order as
+ * `enrichWithProfile(r, profile)`, without a new object.
+ */
+export function completeReading(r: PendingReading, profile: SensorProfile): EnrichedReading {
+  const calendar = profile.calendar;
+  const t = r.timestamp;
+  const local = t + calendar.zone.offsetAt(t);
+  const day = Math.floor(local / DAY);
+  const minuteOfDay = Math.floor((local - day * DAY) / 60_000);
+  r.sensor_id = profile.sensorId;
+  r.facility_id = profile.facilityId;
+  r.known_sensor = profile.known;
+  r.equipment_id = profile.equipmentId;
+  r.production_line = profile.productionLine;
+  r.equipment_class = profile.equipmentClass;
+  r.criticality = profile.criticality;
+  r.facility_name = profile.facilityName;
+  r.timezone = calendar.timezone;
+  r.thresholds = profile.thresholds;
+  r.hour_of_day = (minuteOfDay / 60) | 0;
+  r.day_of_week = (((day + 4) % 7) + 7) % 7;
+  r.shift = calendar.shifts[minuteOfDay] ?? "unscheduled";
+  r[RECORD_MEMO] = profile.memo;
+  return r;
 }

@@ -5,6 +5,7 @@
  * so the keyed steps downstream hash and compare the same string object every time
  * instead of a fresh copy per parsed reading.
  */
+import type { RecordMemo } from "../../engine/state/record-memo.js";
 import type { MetadataCatalog } from "../metadata/metadata-catalog.js";
 import type { AlertThresholds, Criticality, Reading } from "../reading/reading.js";
 import type { FacilityCalendar, FacilityCalendars } from "./facility-calendars.js";
@@ -23,6 +24,11 @@ export interface SensorProfile {
   readonly criticality: Criticality | null;
   readonly facilityName: string | null;
   readonly thresholds: AlertThresholds | null;
+  /**
+   * The memo every enriched reading of the profile carries (see `RECORD_MEMO`): the keyed
+   * steps downstream remember their state entry for the sensor there.
+   */
+  readonly memo: RecordMemo;
 }
 
 /** Beyond this many cached profiles (a flood of unknown sensor ids) the cache starts afresh. */
@@ -48,6 +54,7 @@ export function buildSensorProfile(
     criticality: equipment === undefined ? null : equipment.criticality,
     facilityName: calendar.facility === null ? null : calendar.facility.facility_name,
     thresholds: sensor === undefined ? null : sensor.alert_thresholds,
+    memo: [],
   };
 }
 

@@ -8,10 +8,13 @@ import {
   DEFAULT_MAX_PAYLOAD_BYTES,
   isParseFailure,
   type ParseFailure,
+  type ParseReadingOptions,
   parseOrFail,
+  parsePendingOrFail,
   type Reading,
   truncatePayload,
   validateOrFail,
+  validatePendingOrFail,
 } from "../reading/index.js";
 import { compileTopicTemplate, type TopicMatcher } from "../reading/topic-template.js";
 import { RejectedReading } from "./rejected-reading.js";
@@ -29,6 +32,11 @@ export interface ReadingParserOptions {
   readonly topicTemplate?: string;
   /** Level separator of topics: `/` (MQTT, default) or `.` (NATS subjects). */
   readonly topicSeparator?: string;
+  /**
+   * Emit valid readings as `PendingReading`s, which an `Enricher` fills in place (the
+   * plant pipeline, whose enrich step follows). Default false: plain `Reading`s.
+   */
+  readonly pending?: boolean;
 }
 
 /** A function from raw record to reading or reject; never throws. */
@@ -42,6 +50,9 @@ export function readingParser(options: ReadingParserOptions): ReadingParser {
     : null;
   // One options object, its clock reading refreshed per record: nothing allocated per reading.
   const parseOptions = { now: 0, maxFutureMs };
+  const pending = options.pending === true;
+  const parse = pending ? parsePendingOrFail : parseOrFail;
+  const validate = pending ? validatePendingOrFail : validateOrFail;
   return (raw) => {
     let payload: string;
     let position: string | null = null;
@@ -49,14 +60,14 @@ export function readingParser(options: ReadingParserOptions): ReadingParser {
     parseOptions.now = now();
     if (typeof raw === "string") {
       payload = raw;
-      result = parseOrFail(payload, parseOptions);
+      result = parse(payload, parseOptions);
     } else {
       payload = raw.payload;
       position = raw.origin;
       const fields = matcher && raw.topic !== undefined ? matcher(raw.topic) : null;
       result = fields
-        ? parseWithTopic(payload, fields, parseOptions)
-        : parseOrFail(payload, parseOptions);
+        ? parseWithTopic(payload, fields, parseOptions, parse, validate)
+        : parse(payload, parseOptions);
     }
     if (!isParseFailure(result)) return result;
     return new RejectedReading(
@@ -74,6 +85,8 @@ function parseWithTopic(
   payload: string,
   fields: Readonly<Record<string, string>>,
   options: { readonly now: number; readonly maxFutureMs: number },
+  parse: (raw: string, options: ParseReadingOptions) => Reading | ParseFailure,
+  validate: (value: unknown, options: ParseReadingOptions) => Reading | ParseFailure,
 ): Reading | ParseFailure {
   let object: unknown;
   try {
@@ -85,11 +98,11 @@ function parseWithTopic(
     object = undefined;
   }
   if (typeof object !== "object" || object === null || Array.isArray(object)) {
-    return parseOrFail(payload, options);
+    return parse(payload, options);
   }
   const record = object as Record<string, unknown>;
   for (const [field, value] of Object.entries(fields)) {
     if (record[field] === undefined || record[field] === null) record[field] = value;
   }
-  return validateOrFail(record, options);
+  return validate(record, options);
 }

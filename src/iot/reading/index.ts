@@ -12,10 +12,13 @@ export {
   type ParseSuccess,
   isParseFailure,
   parseOrFail,
+  parsePendingOrFail,
   parseReading,
   validateOrFail,
+  validatePendingOrFail,
   validateReading,
 } from "./parse-reading.js";
+export { isPending, type PendingReading } from "./pending-reading.js";
 export * from "./reading.js";
 export { REASON_CODES, type ReasonCode } from "./reason-code.js";
 export { DEAD_LETTER_PAYLOAD_BYTES, truncatePayload } from "./truncate-payload.js";

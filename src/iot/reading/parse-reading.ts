@@ -5,6 +5,7 @@
  * record, and every valid reading built with the same object shape.
  */
 import { lacksZone, parseIsoTimestamp } from "./iso-timestamp.js";
+import { type PendingReading, pendingReading } from "./pending-reading.js";
 import type { Reading, SensorType } from "./reading.js";
 import type { ReasonCode } from "./reason-code.js";
 
@@ -82,6 +83,25 @@ export function parseOrFail(
   raw: string | Uint8Array | object,
   options: ParseReadingOptions = EMPTY,
 ): Reading | ParseFailure {
+  return parseAs(raw, options, false);
+}
+
+/**
+ * {@link parseOrFail} for the plant pipeline: a valid reading comes as a
+ * `PendingReading`, with room for its enrichment (see `pending-reading.ts`). Never throws.
+ */
+export function parsePendingOrFail(
+  raw: string | Uint8Array | object,
+  options: ParseReadingOptions = EMPTY,
+): PendingReading | ParseFailure {
+  return parseAs(raw, options, true) as PendingReading | ParseFailure;
+}
+
+function parseAs(
+  raw: string | Uint8Array | object,
+  options: ParseReadingOptions,
+  pending: boolean,
+): Reading | ParseFailure {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
   let text: string;
   if (typeof raw === "string") {
@@ -97,7 +117,7 @@ export function parseOrFail(
       return fail("not-json", "", "the payload is not valid UTF-8");
     }
   } else {
-    return validateOrFail(raw, options);
+    return validateAs(raw, options, pending);
   }
   let parsed: unknown;
   try {
@@ -105,7 +125,7 @@ export function parseOrFail(
   } catch (error) {
     return notJson(text, error);
   }
-  return validateOrFail(parsed, options);
+  return validateAs(parsed, options, pending);
 }
 
 /**
@@ -120,6 +140,23 @@ export function validateReading(value: unknown, options: ParseReadingOptions = E
 export function validateOrFail(
   value: unknown,
   options: ParseReadingOptions = EMPTY,
+): Reading | ParseFailure {
+  return validateAs(value, options, false);
+}
+
+/** {@link validateOrFail} for the plant pipeline (see {@link parsePendingOrFail}). Never throws. */
+export function validatePendingOrFail(
+  value: unknown,
+  options: ParseReadingOptions = EMPTY,
+): PendingReading | ParseFailure {
+  return validateAs(value, options, true) as PendingReading | ParseFailure;
+}
+
+/** Validates `value`; a valid reading is built as a `PendingReading` when `pending`. */
+function validateAs(
+  value: unknown,
+  options: ParseReadingOptions,
+  pending: boolean,
 ): Reading | ParseFailure {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return fail("wrong-type", "", `expected a JSON object, got ${describe(value)}`);
@@ -267,6 +304,27 @@ export function validateOrFail(
     );
   }
 
+  if (pending) {
+    return pendingReading(
+      sensorId,
+      timestamp,
+      facilityId,
+      type,
+      quality,
+      primary,
+      opt(temperature),
+      opt(humidity),
+      opt(ax),
+      opt(ay),
+      opt(az),
+      opt(pressure),
+      opt(flow),
+      opt(voltage),
+      opt(current),
+      opt(power),
+      unit as string | undefined,
+    );
+  }
   const reading: Reading = {
     sensor_id: sensorId,
     timestamp,

@@ -1,0 +1,40 @@
+/**
+ * The composite group key of a sensor's readings, remembered per sensor. A dashboard
+ * keyed by `facility|equipment|type` or `facility|line|shift` would otherwise join three
+ * strings for every reading, and the window step would then flatten and hash that new
+ * string to find the key's state. Remembered, the readings of a sensor return one key
+ * string, whose hash is computed once and which compares by identity.
+ */
+import { memoIndex, memoOf, remember } from "../../engine/state/record-memo.js";
+import type { EnrichedReading } from "../reading/reading.js";
+import { groupKey } from "./window-bounds.js";
+
+interface RememberedKey {
+  readonly a: string;
+  readonly b: string;
+  readonly c: string;
+  readonly key: string;
+}
+
+/**
+ * A function returning `groupKey(a, b, c)` for reading `r`: the string remembered in
+ * the reading's memo (one per sensor, see `RECORD_MEMO`) while the parts stay the same
+ * (compared by value), a new one when they change or the reading carries no memo.
+ * Only a cache: the result is always `groupKey(a, b, c)`.
+ */
+export function sensorGroupKeys(): (r: EnrichedReading, a: string, b: string, c: string) => string {
+  const owner = { hint: 1 };
+  return (r, a, b, c) => {
+    const memo = memoOf(r);
+    if (memo === undefined) return groupKey(a, b, c);
+    const i = memoIndex(memo, owner, owner.hint);
+    if (i >= 0) {
+      owner.hint = i;
+      const known = memo[i] as RememberedKey;
+      if (known.a === a && known.b === b && known.c === c) return known.key;
+    }
+    const key = groupKey(a, b, c);
+    owner.hint = remember(memo, owner, { a, b, c, key }, owner.hint);
+    return key;
+  };
+}
