@@ -218,6 +218,19 @@ export function bigRows(count: number, version: number): StateRow[] {
   return rows;
 }
 
+/** Resolves with `promise`, or fails naming `what` when it has not settled after 10 s. */
+async function settlesWithin(promise: Promise<void>, what: string): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not resolve within 10 s`)), 10_000);
+  });
+  try {
+    await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Declares the contract tests for one implementation. `factory` is called once per
  * test; the store it returns is closed and `dispose` called after the test.
@@ -508,6 +521,50 @@ export function describeCheckpointStore(
         await store.commit(third!);
         const model = new StateModel().apply(first!).apply(second!).apply(third!);
         assert.deepEqual(canonical(await store.latest("line-1")), model.expected());
+      });
+    });
+
+    it("begin: a caller that waits for ready() before each piece commits the same checkpoint", async () => {
+      await withStore(async ({ store }) => {
+        const [first, second] = randomCheckpoints("line-1", 2, 600, 43);
+        await store.commit(first!);
+        const { rows, ...header } = second!;
+        const writer = beginCheckpoint(store, header);
+        for (let from = 0; from < rows.length; from += 50) {
+          // Without ready() (a store without begin, or a writer that holds every row
+          // until finish anyway) the caller goes on at once.
+          await writer.ready?.();
+          writer.add(rows.slice(from, from + 50));
+        }
+        await writer.ready?.();
+        await writer.finish();
+        const model = new StateModel().apply(first!).apply(second!);
+        assert.deepEqual(canonical(await store.latest("line-1")), model.expected());
+      });
+    });
+
+    it("begin: ready() resolves after abort, and after a commit that failed", async (t) => {
+      await withStore(async ({ store }) => {
+        const probe = beginCheckpoint(store, checkpointData("line-1", 1, []));
+        probe.abort();
+        if (probe.ready === undefined) {
+          t.skip("the store's writer has no ready(): it takes every row at once");
+          return;
+        }
+        const rows = bigRows(3_000, 1);
+        const aborted = beginCheckpoint(store, checkpointData("line-1", 1, []));
+        aborted.add(rows);
+        const waiting = aborted.ready!();
+        aborted.abort();
+        await settlesWithin(waiting, "ready() pending when the writer was aborted");
+        await settlesWithin(aborted.ready!(), "ready() after abort");
+        const writer = beginCheckpoint(store, checkpointData("line-1", 1, []));
+        writer.add(rows);
+        writer.add([rows[0]!]);
+        await settlesWithin(writer.ready!(), "ready() of a writer whose rows are written");
+        await assert.rejects(writer.finish(), /appears twice/);
+        await settlesWithin(writer.ready!(), "ready() after a failed finish");
+        assert.equal(await store.latest("line-1"), null);
       });
     });
 

@@ -112,6 +112,43 @@ describe("SqliteCheckpointStore", () => {
     );
   });
 
+  it("backpressure: ready() waits while more than maxUnwrittenBytes of the rows handed to the thread are not written", async () => {
+    const limit = 200_000;
+    const store = new SqliteCheckpointStore({ path: newFile(), maxUnwrittenBytes: limit });
+    const rows = bigRows(20_000, 1);
+    const size = (slice: readonly { key: string; state: string | null }[]) =>
+      slice.reduce((n, r) => n + r.key.length + (r.state?.length ?? 0), 0);
+    assert.ok(size(rows) > 20 * limit, "the rows are far more than the limit");
+    const turn = () => new Promise<"pending">((resolve) => setImmediate(() => resolve("pending")));
+    // Handed over at once: ready() waits for the thread to write them.
+    const writer = store.begin(checkpointData("j", 1, []));
+    for (let from = 0; from < rows.length; from += 2000) writer.add(rows.slice(from, from + 2000));
+    const state = await Promise.race([writer.ready!().then(() => "ready" as const), turn()]);
+    assert.equal(state, "pending");
+    await writer.ready!();
+    await writer.finish();
+    // Fed only when ready: it waits now and then for the thread, and the same
+    // checkpoint is committed.
+    const fed = store.begin(checkpointData("j", 2, []));
+    const second = bigRows(20_000, 2);
+    let waits = 0;
+    for (let from = 0; from < second.length; from += 500) {
+      const ready = fed.ready!();
+      if ((await Promise.race([ready.then(() => "ready" as const), turn()])) === "pending") {
+        waits++;
+        await ready;
+      }
+      fed.add(second.slice(from, from + 500));
+    }
+    await fed.finish();
+    assert.ok(waits > 0, "feeding 20,000 rows of 20 times the limit never waited");
+    const model = new StateModel()
+      .apply(checkpointData("j", 1, rows))
+      .apply(checkpointData("j", 2, second));
+    assert.deepEqual(canonical(await store.latest("j")), model.expected());
+    await store.close();
+  });
+
   it("keys that SQLite orders differently from the canonical order still verify", async () => {
     // UTF-16 puts U+1F600 (a surrogate pair, 0xD83D…) before U+FFFD; UTF-8, as SQLite compares, after.
     for (const thread of [true, false]) {

@@ -26,6 +26,7 @@ import {
   InvalidCheckpointError,
 } from "./errors.js";
 import { ROWS_PER_SLICE, SqliteCheckpointDb } from "./sqlite-checkpoint-db.js";
+import { CommitBacklog, textLength } from "./sqlite-commit-backlog.js";
 import type {
   WorkerError,
   WorkerReply,
@@ -50,7 +51,16 @@ export interface SqliteCheckpointStoreOptions {
    * connection, in slices between which the event loop runs.
    */
   readonly thread?: boolean;
+  /**
+   * Backpressure of a commit on the thread: once this much JSON text (keys and states,
+   * in characters) has been handed to the thread and not yet written, the writer's
+   * `ready()` waits until the thread has caught up. Default 8 MiB.
+   */
+  readonly maxUnwrittenBytes?: number;
 }
+
+/** Default of {@link SqliteCheckpointStoreOptions.maxUnwrittenBytes}. */
+export const DEFAULT_MAX_UNWRITTEN_BYTES = 8 * 1024 * 1024;
 
 /**
  * The schema version this code writes, kept in SQLite's `user_version`. A file with a
@@ -97,10 +107,22 @@ import("node:worker_threads").then(({ workerData }) =>
     .then(() => import(workerData.entry)));
 `;
 
+/**
+ * The commit thread's young generation, in MB (V8's default is 48 on 64-bit): it only
+ * deserialises slices of rows and writes them, so a small one does, and the process's
+ * memory is smaller by the difference.
+ */
+const WORKER_YOUNG_GENERATION_MB = 8;
+
 interface CommitThread {
   readonly worker: Worker;
   /** The commit waiting for its `done`, by sequence number. */
   readonly waiting: Map<number, { resolve: () => void; reject: (error: Error) => void }>;
+  /**
+   * Each open commit's backpressure, by sequence number: `written` when the thread has
+   * handled one more of its `rows` messages, `gone` when the thread stopped.
+   */
+  readonly progress: Map<number, (event: "written" | "gone") => void>;
   seq: number;
 }
 
@@ -124,6 +146,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
   readonly #db: Database.Database;
   readonly #tables: SqliteCheckpointDb;
   readonly #warn: (message: string) => void;
+  readonly #maxUnwritten: number;
   #thread: CommitThread | null = null;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
@@ -133,6 +156,10 @@ export class SqliteCheckpointStore implements CheckpointStore {
     this.description = `sqlite:${this.path}`;
     this.#warn = options.onWarning ?? ((message) => console.warn(message));
     const timeout = options.busyTimeoutMs ?? 5000;
+    this.#maxUnwritten = options.maxUnwrittenBytes ?? DEFAULT_MAX_UNWRITTEN_BYTES;
+    if (!(this.#maxUnwritten > 0)) {
+      throw new RangeError(`maxUnwrittenBytes must be > 0, got ${this.#maxUnwritten}`);
+    }
     try {
       mkdirSync(path.dirname(this.path), { recursive: true });
       this.#db = new Database(this.path, { timeout });
@@ -174,7 +201,10 @@ export class SqliteCheckpointStore implements CheckpointStore {
     try {
       for (let from = 0; from < rows.length; from += ROWS_PER_SLICE) {
         writer.add(rows.slice(from, from + ROWS_PER_SLICE));
-        if (from + ROWS_PER_SLICE < rows.length) await nextTurn();
+        if (from + ROWS_PER_SLICE < rows.length) {
+          await nextTurn();
+          await writer.ready?.();
+        }
       }
     } catch (error) {
       // Reading a row failed: nothing of the checkpoint is kept.
@@ -218,6 +248,8 @@ export class SqliteCheckpointStore implements CheckpointStore {
           );
         } finally {
           db.exec("COMMIT");
+          // Commits use the thread's connection: the pages read here are not needed again.
+          if (this.#thread !== null) db.pragma("shrink_memory");
         }
       } catch (error) {
         throw this.#tables.failure(
@@ -254,7 +286,9 @@ export class SqliteCheckpointStore implements CheckpointStore {
   /**
    * A commit on the thread: `begin` goes now (the thread opens the transaction), each
    * `add` sends its rows at once (the thread writes them while the caller captures the
-   * rest), `finish` sends `end` and waits for the thread's answer.
+   * rest), `finish` sends `end` and waits for the thread's answer. The thread answers
+   * each slice of rows once written: `ready` waits while more than `maxUnwrittenBytes`
+   * of the rows sent are not.
    */
   #beginOnThread(thread: CommitThread, header: CheckpointHeader): CheckpointWriter {
     const seq = ++thread.seq;
@@ -266,9 +300,15 @@ export class SqliteCheckpointStore implements CheckpointStore {
     const post = (message: WorkerRequest): void => thread.worker.postMessage(message);
     const { job, id } = header;
     let refused: Error | null = null;
+    const backlog = new CommitBacklog(this.#maxUnwritten);
+    thread.progress.set(seq, (event) =>
+      event === "written" ? backlog.written() : backlog.close(),
+    );
     thread.worker.ref();
     const end = (): void => {
       thread.waiting.delete(seq);
+      thread.progress.delete(seq);
+      backlog.close();
       if (this.#thread === thread && thread.waiting.size === 0) thread.worker.unref();
     };
     try {
@@ -289,19 +329,23 @@ export class SqliteCheckpointStore implements CheckpointStore {
       add: (rows) => {
         if (refused !== null) return;
         const flat: unknown[] = new Array(rows.length * 4);
+        let size = 0;
         for (let i = 0, k = 0; i < rows.length; i++, k += 4) {
           const row = rows[i]!;
           flat[k] = row.step;
           flat[k + 1] = row.partition;
           flat[k + 2] = row.key;
           flat[k + 3] = row.state;
+          size += textLength(row.key) + textLength(row.state);
         }
         try {
           post({ op: "rows", seq, rows: flat });
+          backlog.sent(size);
         } catch (error) {
           refused = error as Error;
         }
       },
+      ready: () => backlog.ready(),
       finish: () =>
         this.#exclusive(async () => {
           try {
@@ -338,14 +382,19 @@ export class SqliteCheckpointStore implements CheckpointStore {
         entry,
         ...(ext === ".ts" ? { tsx: import.meta.resolve("tsx/esm/api") } : {}),
       };
-      worker = new Worker(WORKER_BOOT, { eval: true, workerData: setup });
+      worker = new Worker(WORKER_BOOT, {
+        eval: true,
+        workerData: setup,
+        resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+      });
     } catch {
       return null;
     }
     worker.unref();
-    const thread: CommitThread = { worker, waiting: new Map(), seq: 0 };
+    const thread: CommitThread = { worker, waiting: new Map(), progress: new Map(), seq: 0 };
     worker.on("message", (reply: WorkerReply) => {
       if (reply.op === "warn") this.#warn(reply.message);
+      if (reply.op === "written") thread.progress.get(reply.seq)?.("written");
       if (reply.op !== "done") return;
       const waiting = thread.waiting.get(reply.seq);
       thread.waiting.delete(reply.seq);
@@ -359,6 +408,8 @@ export class SqliteCheckpointStore implements CheckpointStore {
         reject(new CheckpointStoreError(`${this.description}: the commit thread stopped: ${why}`));
       }
       thread.waiting.clear();
+      for (const progress of thread.progress.values()) progress("gone");
+      thread.progress.clear();
     };
     worker.on("error", (error) => stopped(error.message));
     worker.on("exit", (code) => stopped(`exit code ${code}`));

@@ -9,8 +9,9 @@
  * Protocol (`WorkerRequest` in, `WorkerReply` out), per commit: `begin` with the
  * checkpoint's metadata (the worker opens the transaction and checks the id), `rows`
  * slices (flat arrays of step, partition, key, state; written as they arrive, while
- * the engine captures the rest), then `end` or `abort`; the worker answers `end` with
- * `done`, carrying an error when the commit failed (nothing of it is kept then).
+ * the engine captures the rest), then `end` or `abort`; the worker answers each `rows`
+ * with `written` once it has handled them, and `end` with `done`, carrying an error
+ * when the commit failed (nothing of it is kept then).
  * Commits run one at a time: messages of a commit begun while another is open wait
  * for it. `warn` carries the store's warnings.
  */
@@ -61,6 +62,7 @@ export interface WorkerError {
 /** A message from the worker to the store. */
 export type WorkerReply =
   | { readonly op: "done"; readonly seq: number; readonly error?: WorkerError }
+  | { readonly op: "written"; readonly seq: number }
   | { readonly op: "warn"; readonly message: string };
 
 type Begin = Extract<WorkerRequest, { op: "begin" }>;
@@ -120,6 +122,8 @@ function handle(message: ForCommit): void {
       return;
     case "rows":
       receive(open!, message.rows);
+      // The store counts the rows it has handed over and not yet seen written (backpressure).
+      reply({ op: "written", seq: message.seq });
       return;
     case "end":
       finish(open!);

@@ -63,10 +63,25 @@ export type CheckpointHeader = Omit<CheckpointData, "rows">;
  * `CheckpointStore.begin`): rows are added in any order over several calls, then
  * `finish` commits header and rows exactly as `commit` would have, with the same
  * errors; `abort` gives the checkpoint up and keeps nothing of it.
+ *
+ * Backpressure: a writer that writes rows as they come (to a thread, a socket) may
+ * offer `ready`, and the engine awaits it before capturing more state, so that a
+ * checkpoint holds a bounded amount of captured state rather than everything the
+ * writer has not written yet.
  */
 export interface CheckpointWriter {
-  /** Adds delta rows (upserts and tombstones). The writer may read them later: do not change them. */
+  /**
+   * Adds delta rows (upserts and tombstones). The writer may read them later: do not
+   * change them. Always accepted: `add` never waits, whatever `ready` says.
+   */
   add(rows: readonly StateRow[]): void;
+  /**
+   * Optional: resolves once the rows added but not yet written are within the writer's
+   * bound (at once when they already are). Never rejects (a failure comes out of
+   * `finish`), and resolves after `abort` or when the writer cannot go on. A writer
+   * that must hold every row until `finish` (as `collectingWriter` does) leaves it out.
+   */
+  ready?(): Promise<void>;
   /** Commits the checkpoint; nothing may be added after. */
   finish(): Promise<void>;
   /** Gives the checkpoint up; `finish` is not called after. */
@@ -106,7 +121,8 @@ export interface CheckpointStore {
   /**
    * Optional: starts a commit whose rows come later, in pieces, so a store can write
    * them while the engine is still capturing the rest (and the engine need not hold
-   * them all). Without it the engine collects the rows and calls `commit`.
+   * them all). Without it the engine collects the rows and calls `commit`. A writer
+   * that offers `ready` is fed no faster than it writes (see `CheckpointWriter`).
    */
   begin?(header: CheckpointHeader): CheckpointWriter;
   latest(job: string): Promise<StoredCheckpoint | null>;
@@ -115,7 +131,8 @@ export interface CheckpointStore {
 
 /**
  * `store.begin(header)`, or for a store without `begin` a writer that collects the
- * rows and calls `store.commit` on `finish`.
+ * rows and calls `store.commit` on `finish` (it has no `ready`: `commit` takes all the
+ * rows at once, so they are all held until then).
  */
 export function beginCheckpoint(
   store: CheckpointStore,

@@ -9,17 +9,13 @@
  * sinks publish, and sources acknowledge upstream. Checkpoints come every interval,
  * and early when a step asks (`requestCheckpoint`, see checkpoint-requests.ts).
  */
-import {
-  deltaRows,
-  type JobSnapshot,
-  snapshotFromCheckpoint,
-} from "../checkpoint/checkpoint-codec.js";
+import { type JobSnapshot, snapshotFromCheckpoint } from "../checkpoint/checkpoint-codec.js";
+import { captureInto } from "../checkpoint/checkpoint-capture.js";
 import {
   beginCheckpoint,
   type PositionRow,
   type SharedRow,
   type SinkProgressRow,
-  type StateRow,
 } from "../checkpoint/checkpoint-store.js";
 import { type Clock, systemClock } from "../clock.js";
 import { JobStateError, StepFailedError } from "../errors.js";
@@ -34,7 +30,7 @@ import { CheckpointRequests, DEFAULT_MIN_PAUSE_MS } from "./checkpoint-requests.
 import type { StepDelta, StepSnapshot } from "./operator.js";
 
 /** Keys captured per chunk after the barrier, between which the dataflow runs. */
-const CAPTURE_CHUNK = 2000;
+const CAPTURE_CHUNK = 500;
 
 /**
  * Longest the pumps run without letting the event loop turn, in ms. A source with input
@@ -42,7 +38,7 @@ const CAPTURE_CHUNK = 2000;
  * microtasks alone, and timers, I/O callbacks and a checkpoint's background work
  * (capture, the store's commit) would wait until the input ran dry.
  */
-const YIELD_AFTER_MS = 10;
+const YIELD_AFTER_MS = 2;
 
 export type { JobSnapshot } from "../checkpoint/checkpoint-codec.js";
 
@@ -497,38 +493,21 @@ export class Job {
       pauseMs = performance.now() - started;
     }
     try {
-      // Copy-on-write: keys not captured yet are captured here in chunks, between
-      // which the dataflow runs on (and captures any key it is about to change). Each
-      // chunk goes to the store as soon as it is captured, so the store writes while
-      // the rest is captured, and the captured state is not all held at once.
       if (store) {
-        const writer = beginCheckpoint(store, {
-          job: this.name,
-          id,
-          createdAt: this.#clock.now(),
-          shared,
-          positions,
-          sinks,
-        });
-        try {
-          for (const [step, delta] of deltas) {
-            for (;;) {
-              const done = delta.complete === undefined || delta.complete(CAPTURE_CHUNK);
-              if (delta.keys.length > 0) {
-                const chunk: StateRow[] = [];
-                bytes += deltaRows(step, delta.keys.splice(0), chunk);
-                keys += chunk.length;
-                writer.add(chunk);
-              }
-              if (done) break;
-              await new Promise((resolve) => setImmediate(resolve));
-            }
-          }
-        } catch (error) {
-          writer.abort();
-          throw error;
-        }
-        await writer.finish();
+        const written = await captureInto(
+          beginCheckpoint(store, {
+            job: this.name,
+            id,
+            createdAt: this.#clock.now(),
+            shared,
+            positions,
+            sinks,
+          }),
+          deltas,
+          CAPTURE_CHUNK,
+        );
+        bytes = written.bytes;
+        keys = written.keys;
       }
       await this.#serially(() =>
         Promise.all(this.#sinks.map(({ writer }, i) => writer.commit?.(id, progress[i]))),
