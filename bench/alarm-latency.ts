@@ -36,6 +36,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import type { Channel, SendResult } from "../src/alerts/channels/channel.js";
@@ -207,6 +208,8 @@ try {
       : null;
   const running = link && alarmJob ? new LinkedJobs(job, alarmJob, link as JobLink<unknown>) : job;
   dispatcher.start();
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
   const cpuBefore = process.cpuUsage();
   const started = Date.now();
   await running.run();
@@ -270,6 +273,11 @@ try {
   const alarmMs = busy((step) => step.startsWith("alarm"));
   console.log(
     `| alarm steps busy / all steps busy | ${(alarmMs / 1000).toFixed(2)} s / ${(busy(() => true) / 1000).toFixed(1)} s |`,
+  );
+  loopDelay.disable();
+  const delayMs = (p: number) => (loopDelay.percentile(p) / 1e6).toFixed(0);
+  console.log(
+    `| event loop delay p50 / p99 / max | ${delayMs(50)} / ${delayMs(99)} / ${(loopDelay.max / 1e6).toFixed(0)} ms |`,
   );
   console.log(`| peak RSS | ${(peakRss / 2 ** 20).toFixed(0)} MiB |`);
 } finally {
