@@ -25,6 +25,7 @@ export {
   SnapshotError,
   StepFailedError,
 } from "./errors.js";
+export { murmur3String as hashString } from "./hash/murmur3.js";
 export * from "./link/index.js";
 export type { StepProgress } from "./metrics/step-metrics.js";
 export {
@@ -35,7 +36,6 @@ export {
   type LateRecord,
   OutputTag,
 } from "./output-tag.js";
-export { murmur3String as hashString } from "./hash/murmur3.js";
 export { DEFAULT_PARTITIONS, type Key, partitionOf } from "./partition.js";
 export type { CheckpointProgress, JobProgress, JobState, SourceProgress } from "./runtime/job.js";
 export { Job } from "./runtime/job.js";
@@ -57,6 +57,13 @@ export type {
   ValueState,
 } from "./state/keyed-process-function.js";
 export { LookupTable } from "./state/lookup-table.js";
+export {
+  memoIndex,
+  memoOf,
+  RECORD_MEMO,
+  type RecordMemo,
+  remember,
+} from "./state/record-memo.js";
 export {
   type MapStateDescriptor,
   mapState,

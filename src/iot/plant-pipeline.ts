@@ -5,9 +5,11 @@
  * anomaly detectors; the three dashboards and equipment state; the archive of every
  * valid reading; late readings to their own output.
  */
+
+import type { InboundMessage } from "../connectors/index.js";
 import {
-  dataflow,
   type Dataflow,
+  dataflow,
   type LateRecord,
   type Sink,
   type SinkStep,
@@ -15,6 +17,7 @@ import {
   type Stream,
   source,
 } from "../engine/index.js";
+import { type PlantAlarmSinks, type PlantAlarmsConfig, plantAlarmSteps } from "./alarms/index.js";
 import {
   type EquipmentHealthConfig,
   type EquipmentHealthRecord,
@@ -29,7 +32,8 @@ import {
   type ProductionEfficiencyRecord,
   productionEfficiencySteps,
 } from "./dashboards/index.js";
-import type { InboundMessage } from "../connectors/index.js";
+import { applyDetectors, type DetectorsConfig } from "./detectors/index.js";
+import { createEnricher, type Enricher } from "./enrich/index.js";
 import {
   type DeduplicateOptions,
   deduplicateReadings,
@@ -37,9 +41,6 @@ import {
   RejectedReading,
   readingParser,
 } from "./ingest/index.js";
-import { applyDetectors, type DetectorsConfig } from "./detectors/index.js";
-import { type PlantAlarmSinks, type PlantAlarmsConfig, plantAlarmSteps } from "./alarms/index.js";
-import { createEnricher, type Enricher } from "./enrich/index.js";
 import type { MetadataCatalog } from "./metadata/index.js";
 import type { Anomaly, EnrichedReading, Reading } from "./reading/index.js";
 

@@ -5,8 +5,9 @@
  * live view of what happens. Ctrl-C stops after a final checkpoint; started again,
  * it resumes from there, the simulator catching up on the time it was stopped.
  */
-import { mkdir } from "node:fs/promises";
+
 import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import type { AlarmTransition } from "../../alerts/index.js";

@@ -10,9 +10,7 @@ import {
   SqliteCheckpointStore,
 } from "../../connectors/checkpoint/index.js";
 import { JsonlFileSink } from "../../connectors/file/index.js";
-import { JobMonitorSource, type PipelineThresholds } from "../../alerts/index.js";
-import { type CheckpointStore, type Job, JobLink, LinkedJobs, source } from "../../engine/index.js";
-import { plantAlarmJob } from "../../iot/alarms/index.js";
+import type { CheckpointStore } from "../../engine/index.js";
 import { readingArchiveSink } from "../../iot/archive/index.js";
 import {
   loadMetadataFolder,
@@ -20,10 +18,10 @@ import {
   watchMetadataFolder,
 } from "../../iot/metadata/index.js";
 import { plantPipeline } from "../../iot/plant-pipeline.js";
-import type { Anomaly } from "../../iot/reading/index.js";
-import { buildSource } from "../config/build-source.js";
 import { type AlarmDelivery, alarmDelivery } from "../alarm-delivery.js";
+import { alarmLink, linkedAlarmJob } from "../alarm-job.js";
 import { buildConfiguredSinks, withConfiguredSinks } from "../config/build-sinks.js";
+import { buildSource } from "../config/build-source.js";
 import { ConfigError, loadPlantConfig } from "../config/plant-config.js";
 import { runUntilSignal } from "../graceful-stop.js";
 import { UsageError } from "../usage-error.js";
@@ -66,11 +64,11 @@ second signal exits at once.`,
     });
     const out = (name: string) =>
       new JsonlFileSink<unknown>({ directory: path.join(config.outputs.folder, name) });
+    const sqlitePath =
+      config.checkpoint.sqlite ?? path.join(config.outputs.folder, "checkpoints.sqlite");
     const store: CheckpointStore = config.checkpoint.postgres
       ? new PostgresCheckpointStore({ connectionString: config.checkpoint.postgres })
-      : new SqliteCheckpointStore({
-          path: config.checkpoint.sqlite ?? path.join(config.outputs.folder, "checkpoints.sqlite"),
-        });
+      : new SqliteCheckpointStore({ path: sqlitePath });
     const configured = config.sinks ? buildConfiguredSinks(config.sinks, config.name) : undefined;
     for (const line of configured?.summary ?? []) console.error(`sink: ${line}`);
     const alarms = (config.pipeline as { alarms?: unknown }).alarms;
@@ -87,9 +85,7 @@ second signal exits at once.`,
     if (delivery) console.error(`notifications: ${delivery.description}`);
     // Alarm management in a job of its own (by default), reading the anomalies through a
     // link as they are detected, with its own small checkpoints: see docs/alarms.md.
-    const alarmCheckpoints = config.checkpoint.alarms;
-    const link =
-      alarms && alarmCheckpoints.separate ? new JobLink<Anomaly>({ id: (a) => a.id }) : null;
+    const link = alarms && config.checkpoint.alarms.separate ? alarmLink() : null;
     const alarmSinks = alarms
       ? {
           alarms: out("alarms"),
@@ -124,45 +120,9 @@ second signal exits at once.`,
         ...(minPauseMs === undefined ? {} : { minPauseMs }),
       },
     });
-    let alarmStore: CheckpointStore | null = null;
-    let running: Job | LinkedJobs = job;
-    if (link) {
-      alarmStore = config.checkpoint.postgres
-        ? new PostgresCheckpointStore({ connectionString: config.checkpoint.postgres })
-        : new SqliteCheckpointStore({
-            path: alarmCheckpoints.sqlite ?? alarmStorePath(config),
-          });
-      // Alarms on the pipeline itself: samples of the plant job, into the alarm job.
-      const monitor = (alarms as { monitor?: false | MonitorSettings }).monitor;
-      const { intervalMs: monitorIntervalMs, ...thresholds } = monitor || {};
-      const signals =
-        monitor === false
-          ? undefined
-          : source(
-              "pipeline-health",
-              new JobMonitorSource(() => job, {
-                ...(monitorIntervalMs === undefined ? {} : { intervalMs: monitorIntervalMs }),
-                thresholds,
-              }),
-            );
-      const alarmJob = plantAlarmJob(
-        `${config.name}-alarms`,
-        link,
-        {
-          catalog,
-          ...(config.pipeline.alarms ? { config: config.pipeline.alarms } : {}),
-          ...(signals ? { signals } : {}),
-        },
-        alarmSinks,
-      ).job({
-        checkpoint: {
-          store: alarmStore,
-          interval: alarmCheckpoints.intervalMs,
-          minPauseMs: alarmCheckpoints.minPauseMs,
-        },
-      });
-      running = new LinkedJobs(job, alarmJob, link as JobLink<unknown>);
-    }
+    const linked = link ? linkedAlarmJob(config, sqlitePath, job, link, catalog, alarmSinks) : null;
+    const running = linked?.running ?? job;
+    const alarmStore = linked?.store ?? null;
     delivery?.start();
     try {
       await runUntilSignal(running, {
@@ -191,16 +151,3 @@ second signal exits at once.`,
     return 0;
   },
 };
-
-/** The alarm job's SQLite file by default: beside the plant job's, `<name>.alarms.sqlite`. */
-function alarmStorePath(config: {
-  readonly checkpoint: { readonly sqlite?: string };
-  readonly outputs: { readonly folder: string };
-}): string {
-  const plant = config.checkpoint.sqlite ?? path.join(config.outputs.folder, "checkpoints.sqlite");
-  const ext = path.extname(plant);
-  return `${ext ? plant.slice(0, -ext.length) : plant}.alarms${ext || ".sqlite"}`;
-}
-
-/** `pipeline.alarms.monitor` when given as an object. */
-type MonitorSettings = Partial<PipelineThresholds> & { readonly intervalMs?: number };

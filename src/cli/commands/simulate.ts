@@ -4,6 +4,7 @@
  * registered target (a broker), and writes the matching metadata folder.
  */
 import { parseArgs } from "node:util";
+import { BROKER_TARGETS } from "../../iot/outputs/broker-targets.js";
 import {
   createPlant,
   jsonlTarget,
@@ -14,7 +15,6 @@ import {
   type SimulateDriverOptions,
   writePlantMetadata,
 } from "../../iot/simulator/index.js";
-import { BROKER_TARGETS } from "../../iot/outputs/broker-targets.js";
 import { UsageError } from "../usage-error.js";
 import type { Command } from "./command.js";
 

@@ -10,8 +10,8 @@ import { z } from "zod";
 import type { PlantConfig } from "../../iot/plant-pipeline.js";
 import { compileTopicTemplate } from "../../iot/reading/topic-template.js";
 import { alertsConfigSchema } from "./alerts-config.js";
-import { type InputConfig, inputSchema, resolveInputConfig } from "./source-config.js";
 import { resolveSinksConfig, type SinksConfig, sinksSchema } from "./sinks-config.js";
+import { type InputConfig, inputSchema, resolveInputConfig } from "./source-config.js";
 
 const positive = z.number().positive();
 const nonNegative = z.number().min(0);

@@ -3,8 +3,7 @@
  * it holds (`demo.json`, so a restart without flags resumes the same plant), the
  * ground-truth label file, and `--fresh`, which deletes exactly what the demo wrote.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { appendFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import type { FaultLabel } from "../../iot/simulator/index.js";

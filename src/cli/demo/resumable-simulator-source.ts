@@ -9,8 +9,8 @@ import {
   type FaultLabel,
   type Plant,
   type SimulateOptions,
-  type SimulatorSlice,
   SimulatorRun,
+  type SimulatorSlice,
 } from "../../iot/simulator/index.js";
 
 /** Options: a run's options (without `count`), partitioning, hooks and the replay budget. */

@@ -20,6 +20,7 @@ import {
   type StateRow,
   type StoredCheckpoint,
 } from "../../engine/checkpoint/checkpoint-store.js";
+import { seededRandom as random } from "../../engine/testing/index.js";
 
 /** A fresh store made for one test, with the hooks its implementation can provide. */
 export interface CheckpointStoreFixture {
@@ -143,18 +144,6 @@ export class StateModel {
     assert.ok(last, "StateModel: no checkpoint applied");
     return canonical({ ...last, rows: [...this.#state.values()] })!;
   }
-}
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

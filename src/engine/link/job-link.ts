@@ -140,14 +140,14 @@ export class JobLink<T> {
 
   /** @internal */
   push(item: QueueItem<T>): void {
-    this.#throwIfFailed();
+    this.throwIfFailed();
     if (item.kind === "watermark") this.#lastWatermark = item.time;
     if (item.kind === "end") this.#ended = true;
     this.#items.push(item);
     this.#wake();
   }
 
-  /** @internal The next item, or `undefined`; marks a batch as outstanding until the next poll. */
+  /** @internal The next item, or `undefined` when the queue is empty. */
   peek(): QueueItem<T> | undefined {
     return this.#items[this.#head];
   }
@@ -196,10 +196,6 @@ export class JobLink<T> {
 
   /** @internal */
   throwIfFailed(): void {
-    this.#throwIfFailed();
-  }
-
-  #throwIfFailed(): void {
     if (this.#failure !== null) throw this.#failure;
   }
 

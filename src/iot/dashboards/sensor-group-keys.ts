@@ -5,7 +5,7 @@
  * string to find the key's state. Remembered, the readings of a sensor return one key
  * string, whose hash is computed once and which compares by identity.
  */
-import { memoIndex, memoOf, remember } from "../../engine/state/record-memo.js";
+import { memoIndex, memoOf, remember } from "../../engine/index.js";
 import type { EnrichedReading } from "../reading/reading.js";
 import { groupKey } from "./window-bounds.js";
 

@@ -6,12 +6,12 @@
  */
 import type { Stream } from "../../engine/index.js";
 import type { Anomaly, EnrichedReading } from "../reading/reading.js";
+import { type DetectorPart, partsDetector } from "./detector-part.js";
 import {
   type EquipmentTransitionConfig,
   equipmentTransitionDefaults,
   equipmentTransitionPart,
 } from "./equipment-transition-detector.js";
-import { type DetectorPart, partsDetector } from "./detector-part.js";
 import { type OfflineConfig, offlineDefaults, offlinePart } from "./offline-detector.js";
 import {
   type QualityDegradationConfig,

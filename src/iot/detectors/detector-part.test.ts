@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
-  dataflow,
   type DeadLetter,
+  dataflow,
   type KeyedProcessFunction,
   MemoryCheckpointStore,
   type Stream,
@@ -18,7 +18,6 @@ import {
 import type { Anomaly, EnrichedReading } from "../reading/reading.js";
 import { buildAnomaly } from "./anomaly.js";
 import { applyDetectors } from "./apply-detectors.js";
-import { type DetectorPart, PRESENT, partsDetector, WRITTEN } from "./detector-part.js";
 import {
   at,
   byId,
@@ -28,6 +27,7 @@ import {
   single,
   watermark,
 } from "./detector-harness.fixture.js";
+import { type DetectorPart, PRESENT, partsDetector, WRITTEN } from "./detector-part.js";
 import { equipmentTransitionDetector } from "./equipment-transition-detector.js";
 import { offlineDetector, offlinePart } from "./offline-detector.js";
 import { qualityDegradationDetector } from "./quality-degradation-detector.js";

@@ -6,12 +6,12 @@
  */
 import type { KeyedProcessFunction } from "../../engine/index.js";
 import type { Anomaly, EnrichedReading } from "../reading/reading.js";
-import { buildAnomaly, bucketStart, checkPositive, fmt } from "./anomaly.js";
+import { bucketStart, buildAnomaly, checkPositive, fmt } from "./anomaly.js";
 import { BucketLayout } from "./bucket-list.js";
 import {
   type DetectorPart,
-  PRESENT,
   type PartScope,
+  PRESENT,
   partsDetector,
   WRITTEN,
 } from "./detector-part.js";

@@ -11,8 +11,8 @@ import type { Anomaly, EnrichedReading, Severity } from "../reading/reading.js";
 import { buildAnomaly, checkPositive, fmt } from "./anomaly.js";
 import {
   type DetectorPart,
-  PRESENT,
   type PartScope,
+  PRESENT,
   partsDetector,
   WRITTEN,
 } from "./detector-part.js";

@@ -7,8 +7,8 @@
 import type { KeyedProcessFunction } from "../../engine/index.js";
 import type { AlertThresholds, Anomaly, EnrichedReading, SensorType } from "../reading/reading.js";
 import {
-  buildAnomaly,
   bucketStart,
+  buildAnomaly,
   checkPositive,
   fmt,
   type SeverityLadder,
@@ -17,8 +17,8 @@ import {
 import { BucketLayout } from "./bucket-list.js";
 import {
   type DetectorPart,
-  PRESENT,
   type PartScope,
+  PRESENT,
   partsDetector,
   WRITTEN,
 } from "./detector-part.js";

@@ -8,8 +8,8 @@
 import type { KeyedProcessFunction } from "../../engine/index.js";
 import type { Anomaly, EnrichedReading } from "../reading/reading.js";
 import {
-  buildAnomaly,
   bucketStart,
+  buildAnomaly,
   checkPositive,
   fmt,
   type SeverityLadder,
@@ -18,8 +18,8 @@ import {
 import { BucketLayout } from "./bucket-list.js";
 import {
   type DetectorPart,
-  PRESENT,
   type PartScope,
+  PRESENT,
   partsDetector,
   WRITTEN,
 } from "./detector-part.js";

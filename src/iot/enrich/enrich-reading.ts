@@ -3,9 +3,9 @@
  * local time fields.
  */
 
-import { RECORD_MEMO } from "../../engine/state/record-memo.js";
+import { RECORD_MEMO } from "../../engine/index.js";
 import type { MetadataCatalog } from "../metadata/metadata-catalog.js";
-import type { PendingReading } from "../reading/pending-reading.js";
+import { type PendingReading, pendingReading } from "../reading/pending-reading.js";
 import type { EnrichedReading, Reading } from "../reading/reading.js";
 import type { FacilityCalendars } from "./facility-calendars.js";
 import { buildSensorProfile, type SensorProfile } from "./sensor-profiles.js";
@@ -37,49 +37,36 @@ export function enrichReading(
  * do not see it).
  */
 export function enrichWithProfile(reading: Reading, profile: SensorProfile): EnrichedReading {
-  const calendar = profile.calendar;
-  const t = reading.timestamp;
-  const local = t + calendar.zone.offsetAt(t);
-  const day = Math.floor(local / DAY);
-  const minuteOfDay = Math.floor((local - day * DAY) / 60_000);
-  const enriched = {
-    sensor_id: profile.sensorId,
-    timestamp: t,
-    facility_id: profile.facilityId,
-    sensor_type: reading.sensor_type,
-    quality_score: reading.quality_score,
-    value: reading.value,
-    temperature_celsius: reading.temperature_celsius,
-    humidity: reading.humidity,
-    acceleration_x: reading.acceleration_x,
-    acceleration_y: reading.acceleration_y,
-    acceleration_z: reading.acceleration_z,
-    pressure_psi: reading.pressure_psi,
-    flow_rate: reading.flow_rate,
-    voltage: reading.voltage,
-    current: reading.current,
-    power_watts: reading.power_watts,
-    unit: reading.unit,
-    known_sensor: profile.known,
-    equipment_id: profile.equipmentId,
-    production_line: profile.productionLine,
-    equipment_class: profile.equipmentClass,
-    criticality: profile.criticality,
-    facility_name: profile.facilityName,
-    timezone: calendar.timezone,
-    thresholds: profile.thresholds,
-    hour_of_day: (minuteOfDay / 60) | 0,
-    day_of_week: (((day + 4) % 7) + 7) % 7,
-    shift: calendar.shifts[minuteOfDay] ?? "unscheduled",
-    [RECORD_MEMO]: profile.memo,
-  };
-  return enriched;
+  // One layout for both paths: the pending form's fields, filled by `completeReading`.
+  return completeReading(
+    pendingReading(
+      reading.sensor_id,
+      reading.timestamp,
+      reading.facility_id,
+      reading.sensor_type,
+      reading.quality_score,
+      reading.value,
+      reading.temperature_celsius,
+      reading.humidity,
+      reading.acceleration_x,
+      reading.acceleration_y,
+      reading.acceleration_z,
+      reading.pressure_psi,
+      reading.flow_rate,
+      reading.voltage,
+      reading.current,
+      reading.power_watts,
+      reading.unit,
+    ),
+    profile,
+  );
 }
 
 /**
  * Fills the enrichment of pending reading `r` in place (see `PendingReading`), with
  * `profile` (its sensor's in its facility): the same fields, values and field order as
- * `enrichWithProfile(r, profile)`, without a new object.
+ * `enrichWithProfile(r, profile)`, which builds a pending reading and calls this, without
+ * a new object.
  */
 export function completeReading(r: PendingReading, profile: SensorProfile): EnrichedReading {
   const calendar = profile.calendar;

@@ -5,7 +5,7 @@
  * so the keyed steps downstream hash and compare the same string object every time
  * instead of a fresh copy per parsed reading.
  */
-import type { RecordMemo } from "../../engine/state/record-memo.js";
+import type { RecordMemo } from "../../engine/index.js";
 import type { MetadataCatalog } from "../metadata/metadata-catalog.js";
 import type { AlertThresholds, Criticality, Reading } from "../reading/reading.js";
 import type { FacilityCalendar, FacilityCalendars } from "./facility-calendars.js";

@@ -2,12 +2,13 @@
  * The plant pipeline's outputs that can go to databases and brokers, by the names
  * configuration files use, and their record types.
  */
-import type { EquipmentStateRecord } from "../equipment/index.js";
+
 import type {
   EquipmentHealthRecord,
   FacilityMetricsRecord,
   ProductionEfficiencyRecord,
 } from "../dashboards/index.js";
+import type { EquipmentStateRecord } from "../equipment/index.js";
 import type { Anomaly, EnrichedReading } from "../reading/index.js";
 
 /** Output names, as in configuration files and `docs/outputs.md`. `readings` is every valid, enriched reading. */

@@ -10,12 +10,12 @@ import type {
   PostgresTableOptions,
 } from "../../connectors/postgres/index.js";
 import type { Sink } from "../../engine/index.js";
-import type { EquipmentStateRecord } from "../equipment/index.js";
 import type {
   EquipmentHealthRecord,
   FacilityMetricsRecord,
   ProductionEfficiencyRecord,
 } from "../dashboards/index.js";
+import type { EquipmentStateRecord } from "../equipment/index.js";
 import { type Anomaly, type EnrichedReading, MEASURE_FIELDS } from "../reading/index.js";
 import type { PlantOutputName, PlantOutputRecords } from "./output-names.js";
 

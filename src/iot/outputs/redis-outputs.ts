@@ -5,12 +5,12 @@
  */
 import type { Redis } from "ioredis";
 import { RedisSink } from "../../connectors/redis/index.js";
-import type { EquipmentStateRecord } from "../equipment/index.js";
 import type {
   EquipmentHealthRecord,
   FacilityMetricsRecord,
   ProductionEfficiencyRecord,
 } from "../dashboards/index.js";
+import type { EquipmentStateRecord } from "../equipment/index.js";
 import type { Anomaly } from "../reading/index.js";
 import type { PlantOutputName } from "./output-names.js";
 import type { PlantOutputSinks } from "./postgres-outputs.js";

@@ -9,7 +9,7 @@
  * A pending reading must reach the enrich step unseen by anything that keeps or
  * outputs readings: its enrichment fields are placeholders until then.
  */
-import { RECORD_MEMO, type RecordMemo } from "../../engine/state/record-memo.js";
+import { RECORD_MEMO, type RecordMemo } from "../../engine/index.js";
 import type { Criticality, EnrichedReading, SensorType } from "./reading.js";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

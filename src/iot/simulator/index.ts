@@ -46,9 +46,9 @@ export {
 export {
   DEFAULT_START_MS,
   type SimulateOptions,
+  SimulatorRun,
   type SimulatorSlice,
   type SimulatorStats,
-  SimulatorRun,
   type SlicePartition,
 } from "./simulator-run.js";
 export { type SimulatorSourceOptions, simulatorSource } from "./simulator-source.js";

@@ -3,9 +3,10 @@
  * the JSONL file and stdout targets here, and broker publishers in
  * `src/connectors` (which match the shape without importing it).
  */
+
+import { once } from "node:events";
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import path from "node:path";
-import { once } from "node:events";
 
 /**
  * A destination for lines of text (readings or labels). `write` resolves when the

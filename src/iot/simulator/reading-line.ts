@@ -5,8 +5,8 @@
  * times faster than `JSON.stringify` of an object.
  */
 import type { SensorType } from "../reading/reading.js";
-import type { Sample } from "./signal-model.js";
 import type { SimSensor, TimestampStyle } from "./plant-model.js";
+import type { Sample } from "./signal-model.js";
 
 const round = (v: number, scale: number) => Math.round(v * scale) / scale;
 

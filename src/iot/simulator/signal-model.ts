@@ -7,9 +7,10 @@
  * vibration, pressure, flow and speed at once, and its temperature through a
  * three-minute thermal lag. Every sensor adds its own measurement noise.
  */
-import { ZoneOffsetCache } from "../enrich/zone-offset-cache.js";
+
 import { shiftTable } from "../enrich/shift-table.js";
-import { type Plant, STANDBY_WATTS, type SimSensor, shiftsOf } from "./plant-model.js";
+import { ZoneOffsetCache } from "../enrich/zone-offset-cache.js";
+import { type Plant, type SimSensor, STANDBY_WATTS, shiftsOf } from "./plant-model.js";
 import type { Prng } from "./prng.js";
 
 const DAY = 86_400_000;

@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { OutputTarget } from "./output-target.js";
 import type { Plant } from "./plant-model.js";
-import { type SimulateOptions, type SimulatorSlice, SimulatorRun } from "./simulator-run.js";
+import { type SimulateOptions, SimulatorRun, type SimulatorSlice } from "./simulator-run.js";
 
 /** Options of `simulate`: the run's options and a way to stop it. */
 export interface SimulateDriverOptions extends SimulateOptions {

@@ -5,8 +5,8 @@
  * pacing (real time or as fast as possible) is the caller's (`simulate`).
  */
 import { DeliveryQueue } from "./delivery-queue.js";
+import { type FaultOptions, FaultPlanner, type PlannedFault } from "./fault-planner.js";
 import type { FaultLabel } from "./fault-types.js";
-import { FaultPlanner, type FaultOptions, type PlannedFault } from "./fault-planner.js";
 import type { Plant } from "./plant-model.js";
 import { Prng } from "./prng.js";
 import { malformedLine, measuresOf, readingLine, timestampText } from "./reading-line.js";

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Source, SourcePoll, SourceReader } from "../../engine/index.js";
 import type { FaultLabel } from "./fault-types.js";
 import type { Plant } from "./plant-model.js";
-import { type SimulateOptions, type SimulatorSlice, SimulatorRun } from "./simulator-run.js";
+import { type SimulateOptions, SimulatorRun, type SimulatorSlice } from "./simulator-run.js";
 
 /** Options of `simulatorSource`: the run's options, partitioning and hooks. */
 export interface SimulatorSourceOptions extends SimulateOptions {
