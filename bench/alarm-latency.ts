@@ -206,7 +206,7 @@ try {
           },
         })
       : null;
-  const running = link && alarmJob ? new LinkedJobs(job, alarmJob, link as JobLink<unknown>) : job;
+  const running = link && alarmJob ? new LinkedJobs(job, alarmJob, link) : job;
   dispatcher.start();
   const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   loopDelay.enable();

@@ -29,7 +29,7 @@ export function linkedAlarmJob(
   link: JobLink<Anomaly>,
   catalog: MetadataCatalog,
   sinks: Omit<PlantAlarmSinks, "alarmLink">,
-): { readonly running: LinkedJobs; readonly store: CheckpointStore } {
+): { readonly running: LinkedJobs<Anomaly>; readonly store: CheckpointStore } {
   const settings = config.checkpoint.alarms;
   const store = config.checkpoint.postgres
     ? new PostgresCheckpointStore({ connectionString: config.checkpoint.postgres })
@@ -55,7 +55,7 @@ export function linkedAlarmJob(
   ).job({
     checkpoint: { store, interval: settings.intervalMs, minPauseMs: settings.minPauseMs },
   });
-  return { running: new LinkedJobs(plant, alarmJob, link as JobLink<unknown>), store };
+  return { running: new LinkedJobs(plant, alarmJob, link), store };
 }
 
 /** `<name>.alarms.sqlite` beside the plant job's store. */

@@ -5,6 +5,6 @@ export {
   type LinkedRecord,
   type LinkForget,
 } from "./job-link.js";
+export type { LinkSinkProgress, UnconfirmedItem } from "./link-sink.js";
 export { LinkedJobs } from "./linked-jobs.js";
 export { type LinkedStream, linkedStream } from "./linked-stream.js";
-export type { LinkSinkProgress, UnconfirmedItem } from "./link-sink.js";

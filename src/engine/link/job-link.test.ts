@@ -202,7 +202,7 @@ describe("JobLink", () => {
       counted.to("windows", windows),
       linked.confirm,
     ]).job();
-    await new LinkedJobs(upstream, downstream, link as JobLink<unknown>).run();
+    await new LinkedJobs(upstream, downstream, link).run();
     assert.equal(upstream.state, "finished");
     assert.equal(downstream.state, "finished");
     assert.deepEqual(
@@ -246,7 +246,7 @@ describe("JobLink", () => {
     }
     assert.ok(restoredUp >= 3, `upstream checkpoints were taken (${restoredUp})`);
     const last = pair(new TestingSource(script, { batchSize: 5 }), stores, out, undefined, world);
-    await new LinkedJobs(last.upstream, last.downstream, last.link as JobLink<unknown>).run();
+    await new LinkedJobs(last.upstream, last.downstream, last.link).run();
     assert.deepEqual([...out.committed].sort(), expectedSums(n));
   });
 
@@ -256,7 +256,7 @@ describe("JobLink", () => {
     const out = new CommittedSink<string>();
     const input = watched(new TestingSource(items(n), { batchSize: 10 }), () => {});
     const p = pair(input, stores, out, { up: 5, down: 2 });
-    await new LinkedJobs(p.upstream, p.downstream, p.link as JobLink<unknown>).run();
+    await new LinkedJobs(p.upstream, p.downstream, p.link).run();
     assert.equal(out.committed.length, n);
     const dedup = p.downstream.snapshot().steps.get("link-dedup");
     assert.ok(dedup !== undefined);
@@ -289,7 +289,7 @@ describe("JobLink", () => {
       },
     };
     const downstream = dataflow("down", [linked.records.to("out", failing), linked.confirm]).job();
-    await assert.rejects(new LinkedJobs(upstream, downstream, link as JobLink<unknown>).run());
+    await assert.rejects(new LinkedJobs(upstream, downstream, link).run());
     assert.equal(upstream.state, "failed");
   });
 

@@ -10,13 +10,13 @@ import type { JobLink } from "./job-link.js";
 /** How often a stopping pair checks whether the downstream job has read everything, ms. */
 const DRAIN_CHECK_MS = 10;
 
-export class LinkedJobs {
+export class LinkedJobs<T = unknown> {
   #started = false;
 
   constructor(
     readonly upstream: Job,
     readonly downstream: Job,
-    readonly link: JobLink<unknown>,
+    readonly link: JobLink<T>,
   ) {}
 
   /** The upstream job's state while it runs; then the downstream job's. */

@@ -239,7 +239,7 @@ describe("plant pipeline with alarms", () => {
           { catalog, ...(config.alarms ? { config: config.alarms } : {}) },
           alarmSinks,
         ).job({ clock, tickInterval: 0 });
-        await new LinkedJobs(plantJob, alarmJob, link as JobLink<unknown>).run();
+        await new LinkedJobs(plantJob, alarmJob, link).run();
       } else {
         await plantJob.run();
       }
