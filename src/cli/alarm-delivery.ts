@@ -18,6 +18,13 @@ interface AlarmDeliverySettings {
   readonly delivery?: DeliveryConfig;
 }
 
+/** The outbox's counts when delivery stopped. */
+export interface DeliverySummary {
+  readonly pending: number;
+  readonly delivered: number;
+  readonly dead: number;
+}
+
 /** A running delivery: the notifications sink to give the pipeline, and how to stop it. */
 export interface AlarmDelivery {
   readonly sink: Sink<Notification>;
@@ -28,16 +35,18 @@ export interface AlarmDelivery {
    * notifications to be delivered (a finite run that finished); what is left stays
    * in the outbox for the next start.
    */
-  stop(
-    drainMs?: number,
-  ): Promise<{ readonly pending: number; readonly delivered: number; readonly dead: number }>;
+  stop(drainMs?: number): Promise<DeliverySummary>;
 }
 
-/**
- * Delivery from the `pipeline.alarms` settings of `file`, or `null` when it names no
- * channels. Throws `ChannelConfigError` (naming file and field) for a bad secret.
- */
-export function alarmDelivery(file: string, alarms: unknown): AlarmDelivery | null {
+/** The channels of the `pipeline.alarms` settings of `file`, or `null` when it names none. */
+function deliveryChannels(
+  file: string,
+  alarms: unknown,
+): {
+  readonly settings: AlarmDeliverySettings;
+  readonly channels: Map<string, Channel>;
+  readonly outboxPath: string;
+} | null {
   const settings = (alarms ?? {}) as AlarmDeliverySettings;
   if (!settings.channels || Object.keys(settings.channels).length === 0) return null;
   const baseDir = path.dirname(path.resolve(file));
@@ -46,8 +55,36 @@ export function alarmDelivery(file: string, alarms: unknown): AlarmDelivery | nu
     path: "pipeline.alarms.channels",
     baseDir,
   });
+  const outboxPath = path.resolve(baseDir, settings.delivery?.outbox ?? "state/outbox.db");
+  return { settings, channels, outboxPath };
+}
+
+/**
+ * Checks the delivery settings as `alarmDelivery` would use them, without opening the
+ * outbox: its description, or `null` when they name no channels. Throws
+ * `ChannelConfigError` (naming file and field) for a bad secret.
+ */
+export async function checkAlarmDelivery(file: string, alarms: unknown): Promise<string | null> {
+  const found = deliveryChannels(file, alarms);
+  if (found === null) return null;
+  await Promise.all([...found.channels.values()].map((c) => c.close()));
+  return describeDelivery(found.outboxPath, found.channels);
+}
+
+function describeDelivery(outbox: string, channels: Map<string, Channel>): string {
+  return `outbox ${outbox}, channels ${[...channels.keys()].join(", ")}`;
+}
+
+/**
+ * Delivery from the `pipeline.alarms` settings of `file`, or `null` when it names no
+ * channels. Throws `ChannelConfigError` (naming file and field) for a bad secret.
+ */
+export function alarmDelivery(file: string, alarms: unknown): AlarmDelivery | null {
+  const found = deliveryChannels(file, alarms);
+  if (found === null) return null;
+  const { settings, channels } = found;
   const delivery = settings.delivery;
-  const outbox = new Outbox({ path: path.resolve(baseDir, delivery?.outbox ?? "state/outbox.db") });
+  const outbox = new Outbox({ path: found.outboxPath });
   const dispatcher = new Dispatcher({
     outbox,
     channels,
@@ -68,7 +105,7 @@ export function alarmDelivery(file: string, alarms: unknown): AlarmDelivery | nu
       outbox,
       ...(early.enabled ? { earlyCheckpoint: { minPriority: early.minPriority } } : {}),
     }),
-    description: `outbox ${outbox.path}, channels ${[...channels.keys()].join(", ")}`,
+    description: describeDelivery(outbox.path, channels),
     start: () => dispatcher.start(),
     async stop(drainMs = 0) {
       const until = Date.now() + drainMs;

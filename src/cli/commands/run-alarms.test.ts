@@ -81,6 +81,7 @@ describe("millstream run with alarm channels", () => {
       rmSync(metadata, { recursive: true, force: true });
       assert.equal(run.status, 0, run.stderr);
       assert.ok(!run.stderr.includes(SECRET), "the secret is never printed");
+      assert.match(run.stderr, /alarm job on a worker thread/);
       assert.match(run.stderr, /notifications: [1-9]\d* delivered, 0 pending/);
       assert.ok(received.length > 0, run.stderr);
       const firing = received.find((r) => r.body.includes('"firing"'));
@@ -106,5 +107,66 @@ describe("millstream run with alarm channels", () => {
     } finally {
       server.close();
     }
+  });
+  it("raises alarms on the plant job itself in the alarm job's thread, from the plant's progress and memory", async () => {
+    const dir = mkdtempSync(path.join(work, "monitor-"));
+    const metadata = await writeMetadataFolder();
+    const start = Date.UTC(2026, 10, 2, 8, 0, 0);
+    writeFileSync(
+      path.join(dir, "readings.jsonl"),
+      `${spikeReadings(start, 300, 100).join("\n")}\n`,
+    );
+    const file = path.join(dir, "plant.yaml");
+    writeFileSync(
+      file,
+      [
+        "name: monitored",
+        "input: { files: [readings.jsonl], follow: true, pollIntervalMs: 50 }",
+        `metadata: { folder: ${JSON.stringify(metadata)} }`,
+        "outputs: { folder: out, archive: false }",
+        "checkpoint: { intervalMs: 500, alarms: { intervalMs: 100 } }",
+        "pipeline:",
+        "  alarms:",
+        // Any process is above a 1-byte RSS limit: the sample must come from the plant.
+        "    monitor: { intervalMs: 50, maxRssBytes: 1 }",
+      ].join("\n"),
+    );
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "src/cli/main.ts", "run", "--config", file],
+      {
+        cwd: ROOT,
+      },
+    );
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
+    const alarmsDir = path.join(dir, "out", "alarms");
+    const memoryAlarm = () => {
+      let names: string[] = [];
+      try {
+        names = readdirSync(alarmsDir).filter((n) => n.startsWith("part-"));
+      } catch {
+        return undefined;
+      }
+      return names
+        .flatMap((n) => readFileSync(path.join(alarmsDir, n), "utf8").split("\n"))
+        .find((line) => line.includes('"memory-high"'));
+    };
+    try {
+      const until = Date.now() + 30_000;
+      while (memoryAlarm() === undefined && Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      child.kill("SIGINT");
+    }
+    const status = await closed;
+    rmSync(metadata, { recursive: true, force: true });
+    assert.equal(status, 0, stderr);
+    const line = memoryAlarm();
+    assert.ok(line, `no memory-high alarm was written\n${stderr}`);
+    const transition = JSON.parse(line) as { alarm: { source: { id: string } } };
+    assert.equal(transition.alarm.source.id, "monitored");
   });
 });

@@ -18,8 +18,13 @@ import {
   watchMetadataFolder,
 } from "../../iot/metadata/index.js";
 import { plantPipeline } from "../../iot/plant-pipeline.js";
-import { type AlarmDelivery, alarmDelivery } from "../alarm-delivery.js";
-import { alarmLink, linkedAlarmJob } from "../alarm-job.js";
+import {
+  type AlarmDelivery,
+  alarmDelivery,
+  checkAlarmDelivery,
+  type DeliverySummary,
+} from "../alarm-delivery.js";
+import { alarmLink, alarmOutputs, linkedAlarmJob } from "../alarm-job.js";
 import { buildConfiguredSinks, withConfiguredSinks } from "../config/build-sinks.js";
 import { buildSource } from "../config/build-source.js";
 import { ConfigError, loadPlantConfig } from "../config/plant-config.js";
@@ -72,9 +77,18 @@ second signal exits at once.`,
     const configured = config.sinks ? buildConfiguredSinks(config.sinks, config.name) : undefined;
     for (const line of configured?.summary ?? []) console.error(`sink: ${line}`);
     const alarms = (config.pipeline as { alarms?: unknown }).alarms;
-    let delivery: AlarmDelivery | null;
+    // Alarm management in a job of its own (by default on a worker thread), reading the
+    // anomalies through a link as they are detected, with its own small checkpoints:
+    // see docs/alarms.md. On a worker thread, delivery runs there: it is checked here.
+    const separate = Boolean(alarms) && config.checkpoint.alarms.separate;
+    const threaded = separate && config.checkpoint.alarms.thread;
+    let delivery: AlarmDelivery | null = null;
     try {
-      delivery = alarms ? alarmDelivery(config.file, alarms) : null;
+      if (!threaded && alarms) delivery = alarmDelivery(config.file, alarms);
+      const described = threaded
+        ? await checkAlarmDelivery(config.file, alarms)
+        : delivery?.description;
+      if (described) console.error(`notifications: ${described}`);
     } catch (error) {
       console.error((error as Error).message);
       watcher.close();
@@ -82,18 +96,8 @@ second signal exits at once.`,
       await configured?.close();
       return 1;
     }
-    if (delivery) console.error(`notifications: ${delivery.description}`);
-    // Alarm management in a job of its own (by default), reading the anomalies through a
-    // link as they are detected, with its own small checkpoints: see docs/alarms.md.
-    const link = alarms && config.checkpoint.alarms.separate ? alarmLink() : null;
-    const alarmSinks = alarms
-      ? {
-          alarms: out("alarms"),
-          alarmRejections: out("alarm_rejections"),
-          heldNotifications: out("held_notifications"),
-          notifications: delivery ? delivery.sink : out("notifications"),
-        }
-      : {};
+    const link = separate ? alarmLink() : null;
+    const alarmSinks = alarms && !threaded ? alarmOutputs(config, delivery?.sink) : {};
     const { dataflow } = plantPipeline(config.name, {
       input: buildSource(config.input, { onWarning: (message) => console.error(message) }),
       catalog,
@@ -122,25 +126,25 @@ second signal exits at once.`,
     });
     const linked = link ? linkedAlarmJob(config, sqlitePath, job, link, catalog, alarmSinks) : null;
     const running = linked?.running ?? job;
-    const alarmStore = linked?.store ?? null;
     delivery?.start();
+    let summary: DeliverySummary | null = null;
     try {
       await runUntilSignal(running, {
         ready: () =>
           console.error(
-            `running ${config.name} (${store.description}${alarmStore ? `; alarm job: ${alarmStore.description}` : ""})`,
+            `running ${config.name} (${store.description}${linked ? `; ${linked.description}` : ""})`,
           ),
       });
     } finally {
       watcher.close();
       await store.close();
-      await alarmStore?.close();
+      summary = (await linked?.close()) ?? null;
       await configured?.close();
-      if (delivery) {
-        // A finished (finite) run waits a little for its last notifications.
-        const left = await delivery.stop(running.state === "finished" ? 10_000 : 0);
+      // A finished (finite) run waits a little for its last notifications.
+      if (delivery) summary = await delivery.stop(running.state === "finished" ? 10_000 : 0);
+      if (summary) {
         console.error(
-          `notifications: ${left.delivered} delivered, ${left.pending} pending (kept in the outbox), ${left.dead} dead`,
+          `notifications: ${summary.delivered} delivered, ${summary.pending} pending (kept in the outbox), ${summary.dead} dead`,
         );
       }
     }

@@ -48,7 +48,7 @@ describe("loadPlantConfig: checkpoint timing", () => {
     assert.deepEqual(given.checkpoint, {
       intervalMs: 5000,
       minPauseMs: 250,
-      alarms: { separate: true, intervalMs: 1000, minPauseMs: 0 },
+      alarms: { separate: true, thread: true, intervalMs: 1000, minPauseMs: 0 },
     });
     const absent = loadPlantConfig(write(BASE));
     assert.equal(absent.checkpoint.minPauseMs, undefined);
@@ -62,6 +62,7 @@ describe("loadPlantConfig: checkpoint timing", () => {
     const given = loadPlantConfig(file);
     assert.deepEqual(given.checkpoint.alarms, {
       separate: true,
+      thread: true,
       sqlite: path.join(path.dirname(file), "state/alarms.db"),
       intervalMs: 250,
       minPauseMs: 5,
@@ -69,6 +70,11 @@ describe("loadPlantConfig: checkpoint timing", () => {
     assert.equal(
       loadPlantConfig(write(`${BASE}checkpoint: { alarms: { separate: false } }\n`)).checkpoint
         .alarms.separate,
+      false,
+    );
+    assert.equal(
+      loadPlantConfig(write(`${BASE}checkpoint: { alarms: { thread: false } }\n`)).checkpoint.alarms
+        .thread,
       false,
     );
     const bad = write(`${BASE}checkpoint: { alarms: { intervalMs: 0 } }\n`);

@@ -42,12 +42,13 @@ const schema = z
         alarms: z
           .object({
             separate: z.boolean().default(true),
+            thread: z.boolean().default(true),
             sqlite: z.string().min(1).optional(),
             intervalMs: positive.default(1000),
             minPauseMs: nonNegative.finite().default(0),
           })
           .strict()
-          .default({ separate: true, intervalMs: 1000, minPauseMs: 0 }),
+          .default({ separate: true, thread: true, intervalMs: 1000, minPauseMs: 0 }),
       })
       .strict()
       .refine((c) => !(c.sqlite && c.postgres), {
@@ -55,7 +56,7 @@ const schema = z
       })
       .default({
         intervalMs: 5000,
-        alarms: { separate: true, intervalMs: 1000, minPauseMs: 0 },
+        alarms: { separate: true, thread: true, intervalMs: 1000, minPauseMs: 0 },
       }),
     pipeline: z
       .object({
@@ -106,6 +107,8 @@ export interface PlantConfigFile {
     readonly alarms: {
       /** `false`: alarm management runs inside the plant job, notified after its checkpoints. */
       readonly separate: boolean;
+      /** `false`: the alarm job runs on the main thread with the plant job, not on a worker thread. */
+      readonly thread: boolean;
       /** The alarm job's SQLite file (a PostgreSQL store is shared); absent: next to the plant's. */
       readonly sqlite?: string;
       readonly intervalMs: number;
@@ -233,6 +236,7 @@ export function loadPlantConfig(file: string): PlantConfigFile {
       ...(c.checkpoint.minPauseMs === undefined ? {} : { minPauseMs: c.checkpoint.minPauseMs }),
       alarms: {
         separate: c.checkpoint.alarms.separate,
+        thread: c.checkpoint.alarms.thread,
         ...(c.checkpoint.alarms.sqlite ? { sqlite: resolve(c.checkpoint.alarms.sqlite) } : {}),
         intervalMs: c.checkpoint.alarms.intervalMs,
         minPauseMs: c.checkpoint.alarms.minPauseMs,

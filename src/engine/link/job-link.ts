@@ -75,6 +75,7 @@ export class JobLink<T> {
   readonly capacity: number;
   readonly #items: QueueItem<T>[] = [];
   #head = 0;
+  #taken = 0;
   #seq = 0;
   #failure: Error | null = null;
   #ended = false;
@@ -106,6 +107,11 @@ export class JobLink<T> {
   /** Items waiting for the downstream job. */
   get queued(): number {
     return this.#items.length - this.#head;
+  }
+
+  /** Items taken by the downstream job since the link was made. */
+  get taken(): number {
+    return this.#taken;
   }
 
   /** The upstream job's input ended: the downstream source ends after the last item. */
@@ -156,6 +162,7 @@ export class JobLink<T> {
   take(): void {
     this.#items[this.#head] = undefined as never;
     this.#head++;
+    this.#taken++;
     if (this.#head >= COMPACT_AT && this.#head * 2 >= this.#items.length) {
       this.#items.splice(0, this.#head);
       this.#head = 0;

@@ -4,18 +4,29 @@
  * downstream once it has read everything), and failing together.
  */
 import { JobStateError } from "../errors.js";
-import type { Job, JobState } from "../runtime/job.js";
+import type { JobState } from "../runtime/job.js";
 import type { JobLink } from "./job-link.js";
+
+/** What `LinkedJobs` drives: a `Job`, or a `WorkerJob` running on a thread of its own. */
+export interface RunnableJob {
+  readonly state: JobState;
+  run(): Promise<void>;
+  stop(): void;
+}
 
 /** How often a stopping pair checks whether the downstream job has read everything, ms. */
 const DRAIN_CHECK_MS = 10;
 
-export class LinkedJobs<T = unknown> {
+export class LinkedJobs<
+  T = unknown,
+  U extends RunnableJob = RunnableJob,
+  D extends RunnableJob = RunnableJob,
+> {
   #started = false;
 
   constructor(
-    readonly upstream: Job,
-    readonly downstream: Job,
+    readonly upstream: U,
+    readonly downstream: D,
     readonly link: JobLink<T>,
   ) {}
 
