@@ -1,6 +1,7 @@
 /**
  * The alarm job of `alarm-latency.ts` on a worker thread of its own, as `millstream
- * run` runs it: the alarm side (`alarm-side.ts`) and the job's SQLite checkpoints.
+ * run` runs it: the alarm side (`alarm-side.ts`) and the job's SQLite checkpoints,
+ * committed on this thread.
  */
 import path from "node:path";
 import { SqliteCheckpointStore } from "../src/connectors/checkpoint/index.js";
@@ -25,6 +26,7 @@ serveWorkerJob<Anomaly, AlarmSideResult>(({ data, link }) => {
   const side = alarmSide(options);
   const store = new SqliteCheckpointStore({
     path: path.join(options.work, "alarm-checkpoints.sqlite"),
+    thread: false,
   });
   const job = plantAlarmJob(
     "alarm-latency-alarms",

@@ -64,7 +64,11 @@ export interface PlantHealth {
   readonly memory: () => PipelineSample["memory"];
 }
 
-/** The alarm job of `config` and its checkpoint store. */
+/**
+ * The alarm job of `config` and its checkpoint store. On the alarm job's own thread
+ * (`ownThread`), a SQLite store commits on that thread: nothing else waits on its event
+ * loop, and a hand-off to a commit thread would only add latency.
+ */
 export function alarmJob(
   config: PlantConfigFile,
   plantStorePath: string,
@@ -72,11 +76,15 @@ export function alarmJob(
   catalog: MetadataCatalog,
   sinks: Omit<PlantAlarmSinks, "alarmLink">,
   health: PlantHealth,
+  ownThread: boolean,
 ): { readonly job: Job; readonly store: CheckpointStore } {
   const settings = config.checkpoint.alarms;
   const store = config.checkpoint.postgres
     ? new PostgresCheckpointStore({ connectionString: config.checkpoint.postgres })
-    : new SqliteCheckpointStore({ path: settings.sqlite ?? besidePlantStore(plantStorePath) });
+    : new SqliteCheckpointStore({
+        path: settings.sqlite ?? besidePlantStore(plantStorePath),
+        thread: !ownThread,
+      });
   const alarms: PlantConfig["alarms"] = config.pipeline.alarms;
   const monitor = monitorSettings(config);
   const { intervalMs, ...thresholds } = monitor || {};
@@ -144,10 +152,15 @@ export function linkedAlarmJob(
   sinks: Omit<PlantAlarmSinks, "alarmLink">,
 ): LinkedAlarmJob {
   if (!config.checkpoint.alarms.thread) {
-    const { job, store } = alarmJob(config, plantStorePath, link, catalog, sinks, {
-      job: () => plant,
-      memory: processMemory,
-    });
+    const { job, store } = alarmJob(
+      config,
+      plantStorePath,
+      link,
+      catalog,
+      sinks,
+      { job: () => plant, memory: processMemory },
+      false,
+    );
     return {
       running: new LinkedJobs(plant, job, link),
       description: `alarm job: ${store.description}`,

@@ -52,6 +52,7 @@ serveWorkerJob<Anomaly, DeliverySummary | null>(async ({ data, link, onMessage }
       memory: (): PipelineSample["memory"] =>
         latest?.memory ?? { heapUsed: 0, heapLimit: Number.POSITIVE_INFINITY, rss: 0 },
     },
+    true,
   );
   delivery?.start();
   return {
