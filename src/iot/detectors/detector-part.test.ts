@@ -142,6 +142,34 @@ const both = (...fns: KeyedProcessFunction<string, EnrichedReading, Anomaly>[]) 
 };
 
 describe("partsDetector", () => {
+  it("runs every part, in order, also beyond the positions with a call site of their own", async () => {
+    for (const count of [1, 3, 8, 11]) {
+      const parts = Array.from({ length: count }, (_, k) =>
+        countingPart(`p${k}`, k % 2 === 0 ? 0 : 60_000),
+      );
+      const fused = await runFlow(single(partsDetector(parts)), script());
+      const plain = await runFlow(
+        both(...parts.map((p) => countingState(p.name, p.ttl))),
+        script(),
+      );
+      assert.ok(fused.length > 300 * count);
+      assert.deepEqual(byId(fused), byId(plain), `${count} parts`);
+      // Per reading, the parts emit in their order.
+      const first = fused.slice(0, count).map((a) => a.detector);
+      assert.deepEqual(
+        first,
+        parts.map((p) => p.name),
+      );
+    }
+  });
+
+  it("keeps each job's state apart when one function object serves two jobs in turn", async () => {
+    const fn = partsDetector([countingPart("short", 20_000), countingPart("never", 0)]);
+    const first = await runFlow(single(fn), script());
+    const second = await runFlow(single(fn), script());
+    assert.deepEqual(byId(second), byId(first));
+  });
+
   it("expires a part with a TTL exactly as a value state with that TTL", async () => {
     for (const parts of [
       [countingPart("short", 20_000)],

@@ -20,6 +20,7 @@
 import type {
   KeyedProcessFunction,
   ProcessContext,
+  TimerContext,
   ValueState,
   ValueStateDescriptor,
 } from "../../engine/index.js";
@@ -222,6 +223,60 @@ export function partsDetector(
   for (let k = 0; k < slots + (xIndex > 0 ? 1 : 0); k++) sTemplate.push(null);
   const stateLength = sTemplate.length;
 
+  // One call site per part position rather than one for all parts: each site sees one
+  // part function (two across the sensor and machine steps), so it can be inlined,
+  // where a single site serving every part would be megamorphic.
+  const [p0, p1, p2, p3, p4, p5, p6, p7] = parts;
+  function processPart(
+    i: number,
+    c: PartScope,
+    o: number,
+    j: number,
+    reading: EnrichedReading,
+    x: number,
+  ): void {
+    switch (i) {
+      case 0:
+        p0!.process(c, o, j, reading, x);
+        break;
+      case 1:
+        p1!.process(c, o, j, reading, x);
+        break;
+      case 2:
+        p2!.process(c, o, j, reading, x);
+        break;
+      case 3:
+        p3!.process(c, o, j, reading, x);
+        break;
+      case 4:
+        p4!.process(c, o, j, reading, x);
+        break;
+      case 5:
+        p5!.process(c, o, j, reading, x);
+        break;
+      case 6:
+        p6!.process(c, o, j, reading, x);
+        break;
+      case 7:
+        p7!.process(c, o, j, reading, x);
+        break;
+      default:
+        parts[i]!.process(c, o, j, reading, x);
+    }
+  }
+
+  // The step's state accessor, asked of the context once: a context (one per step)
+  // hands out the same accessor for a descriptor every time.
+  let stateOf: PartContext | TimerContext<string, Anomaly> | null = null;
+  let stateAccessor: ValueState<DetectorState> | null = null;
+  function stateIn(ctx: PartContext | TimerContext<string, Anomaly>): ValueState<DetectorState> {
+    if (ctx !== stateOf || stateAccessor === null) {
+      stateAccessor = ctx.state(descriptor);
+      stateOf = ctx;
+    }
+    return stateAccessor;
+  }
+
   /** Whether `s` has this step's layout (see `LAYOUT`). */
   function fits(s: DetectorState): boolean {
     const h = s[0] as number[];
@@ -288,7 +343,7 @@ export function partsDetector(
 
   return {
     processElement(reading, ctx) {
-      const state = ctx.state(descriptor);
+      const state = stateIn(ctx);
       let s = state.get();
       if (s !== undefined && !fits(s)) {
         state.clear();
@@ -315,7 +370,7 @@ export function partsDetector(
           dropped = true;
         }
         const was = h[o + PRESENT];
-        parts[i]!.process(c, o, firstSlots[i]!, reading, colds[i]!);
+        processPart(i, c, o, firstSlots[i]!, reading, colds[i]!);
         if (was !== 0 && h[o + PRESENT] === 0) dropped = true;
       }
       if (fresh) {
@@ -340,7 +395,7 @@ export function partsDetector(
     },
 
     onTimer(time, ctx) {
-      const state = ctx.state(descriptor);
+      const state = stateIn(ctx);
       const s = state.get();
       if (s === undefined) return;
       if (!fits(s)) {

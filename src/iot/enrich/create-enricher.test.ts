@@ -123,4 +123,29 @@ describe("createEnricher", () => {
       assert.equal(JSON.stringify(createEnricher(catalog).enrich(filled)), JSON.stringify(copied));
     }
   });
+
+  it("keeps the ids of unknown sensors and facilities, also long ones cut out of a payload", () => {
+    const enricher = createEnricher(new MetadataCatalog(setOf(SENSORS)));
+    for (const [sensor, facility] of [
+      ["NEW-1", "FAC-BER"],
+      ["a-sensor-id-longer-than-twelve", "FAC-BER"],
+      ["NEW-2", "a-facility-nobody-knows-of"],
+    ] as const) {
+      const line = JSON.stringify({
+        ...r(sensor),
+        facility_id: facility,
+        acceleration_x: 1,
+        acceleration_y: 0,
+        acceleration_z: 0,
+      });
+      for (let k = 0; k < 2; k++) {
+        const parsed = parsePendingOrFail(line);
+        assert.ok(!isParseFailure(parsed));
+        const e = enricher.enrich(parsed);
+        assert.equal(e.sensor_id, sensor);
+        assert.equal(e.facility_id, facility);
+        assert.equal(e.known_sensor, false);
+      }
+    }
+  });
 });

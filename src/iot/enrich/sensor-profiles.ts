@@ -31,6 +31,16 @@ export interface SensorProfile {
   readonly memo: RecordMemo;
 }
 
+/**
+ * A copy of `s` that is a string of its own. An id cut out of a raw payload may be a
+ * view into the whole payload (V8 makes slices of 13 characters or more that way), and
+ * the profile of an unknown sensor keeps its id for as long as the sensor reports:
+ * a copy keeps the id, not the payload it came in.
+ */
+function ownCopy(s: string): string {
+  return s.length < 13 ? s : s.split("").join("");
+}
+
 /** Beyond this many cached profiles (a flood of unknown sensor ids) the cache starts afresh. */
 const MAX_PROFILES = 1_000_000;
 
@@ -44,8 +54,9 @@ export function buildSensorProfile(
   const sensor = catalog.sensors.get(reading.sensor_id);
   const equipment = sensor === undefined ? undefined : catalog.equipment.get(sensor.equipment_id);
   return {
-    sensorId: sensor === undefined ? reading.sensor_id : sensor.sensor_id,
-    facilityId: calendar.facility === null ? reading.facility_id : calendar.facility.facility_id,
+    sensorId: sensor === undefined ? ownCopy(reading.sensor_id) : sensor.sensor_id,
+    facilityId:
+      calendar.facility === null ? ownCopy(reading.facility_id) : calendar.facility.facility_id,
     known: sensor !== undefined,
     calendar,
     equipmentId: sensor === undefined ? null : sensor.equipment_id,

@@ -1,7 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { watermark } from "../../engine/testing/index.js";
+import { dataflow, source } from "../../engine/index.js";
+import {
+  CollectingSink,
+  ManualClock,
+  TestingSource,
+  watermark,
+} from "../../engine/testing/index.js";
+import { isAnomaly } from "../dashboards/plant-event.js";
 import { anomaly, reading, run, script, T0 } from "../dashboards/test-readings.js";
+import type { EnrichedReading } from "../reading/reading.js";
+import type { EquipmentStateRecord } from "./equipment-state-record.js";
 import { equipmentState } from "./equipment-state.js";
 
 const s = 1000;
@@ -172,5 +181,30 @@ describe("equipment state", () => {
     assert.equal(last.runtime_hours * 3600, 40);
     assert.equal(last.readings, 5);
     assert.ok(!out.some((x) => x.last_value === 99));
+  });
+
+  it("gives a second job of the same definition its own state", async () => {
+    const items = script(
+      reading({ timestamp: T0, value: 20 }),
+      reading({ timestamp: T0 + 30 * s, value: 21 }),
+      anomaly({ event_time_ms: T0 + 40 * s, severity: "high" }),
+      reading({ timestamp: T0 + 60 * s, value: 22, quality_score: 0.4 }),
+      reading({ equipment_id: "E2", timestamp: T0 + 20 * minute }),
+    );
+    const clock = new ManualClock();
+    const input = source("in", new TestingSource(items, { clock, batchSize: 1 }), {
+      maxOutOfOrderness: 0,
+    });
+    const readings = input.filter("in.readings", (x): x is EnrichedReading => !isAnomaly(x));
+    const out = new CollectingSink<EquipmentStateRecord>();
+    const flow = dataflow("test", [
+      equipmentState(readings, input.filter("in.anomalies", isAnomaly)).to("out", out),
+    ]);
+    await flow.run({ clock, tickInterval: 0 });
+    const first = [...out.values];
+    assert.ok(first.length > 3);
+    await flow.run({ clock: new ManualClock(), tickInterval: 0 });
+    // The second job starts from no state: the same records again, readings counted afresh.
+    assert.deepEqual(out.values.slice(first.length), first);
   });
 });

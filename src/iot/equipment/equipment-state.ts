@@ -7,6 +7,7 @@ import {
   type ProcessContext,
   type Stream,
   type TimerContext,
+  type ValueState,
   valueState,
 } from "../../engine/index.js";
 import { isAnomaly, type PlantEvent, plantEvents } from "../dashboards/plant-event.js";
@@ -139,12 +140,24 @@ export function equipmentState(
     }
   }
 
+  // The step's state accessor, asked of the context once: a context (one per step)
+  // hands out the same accessor for a descriptor every time.
+  let trackOf: Context | TimerContext<string, EquipmentStateRecord> | null = null;
+  let trackState: ValueState<EquipmentTrack> | null = null;
+  function trackIn(ctx: Context | TimerContext<string, EquipmentStateRecord>) {
+    if (ctx !== trackOf || trackState === null) {
+      trackState = ctx.state(TRACK);
+      trackOf = ctx;
+    }
+    return trackState;
+  }
+
   return plantEvents(EQUIPMENT_STATE, readings, anomalies)
     .filter(`${EQUIPMENT_STATE}.assigned`, (e) => e.equipment_id !== null)
     .keyBy((e) => e.equipment_id!)
     .process<EquipmentStateRecord>(EQUIPMENT_STATE, {
       processElement(e: PlantEvent, ctx) {
-        const state = ctx.state(TRACK);
+        const state = trackIn(ctx);
         const time = ctx.timestamp;
         let s = state.get();
         if (s === undefined) {
@@ -158,7 +171,7 @@ export function equipmentState(
       },
 
       onTimer(time: number, ctx: TimerContext<string, EquipmentStateRecord>) {
-        const state = ctx.state(TRACK);
+        const state = trackIn(ctx);
         const s = state.get();
         if (s === undefined) return;
         const offlineDue = s.offline_timer !== null && time >= s.offline_timer;

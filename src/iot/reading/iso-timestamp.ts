@@ -13,48 +13,58 @@
  * to ±23:59. A string without a zone designator is refused: its instant is unknown.
  */
 export function parseIsoTimestamp(s: string): number {
-  const n = s.length;
+  return parseIsoTimestampIn(s, 0, s.length);
+}
+
+/**
+ * {@link parseIsoTimestamp} of `s.slice(start, end)`, without making that slice (for
+ * parsers that read a timestamp out of a larger text). `0 <= start <= end <= s.length`.
+ */
+export function parseIsoTimestampIn(s: string, start: number, end: number): number {
+  const n = end - start;
   if (n < 17 || n > 40) return Number.NaN;
-  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return Number.NaN;
-  const sep = s.charCodeAt(10);
+  const b = start;
+  if (s.charCodeAt(b + 4) !== 45 || s.charCodeAt(b + 7) !== 45) return Number.NaN;
+  const sep = s.charCodeAt(b + 10);
   if (sep !== 84 && sep !== 116 && sep !== 32) return Number.NaN;
-  if (s.charCodeAt(13) !== 58) return Number.NaN;
-  const year = digits4(s, 0);
-  const month = digits2(s, 5);
-  const day = digits2(s, 8);
-  const hour = digits2(s, 11);
-  const minute = digits2(s, 14);
+  if (s.charCodeAt(b + 13) !== 58) return Number.NaN;
+  const year = digits4(s, b);
+  const month = digits2(s, b + 5);
+  const day = digits2(s, b + 8);
+  const hour = digits2(s, b + 11);
+  const minute = digits2(s, b + 14);
   if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23) return Number.NaN;
   if (minute < 0 || minute > 59 || day > daysInMonth(year, month)) return Number.NaN;
-  let i = 16;
+  let i = b + 16;
   let second = 0;
   let ms = 0;
-  if (i < n && s.charCodeAt(i) === 58) {
+  if (i < end && s.charCodeAt(i) === 58) {
+    if (i + 3 > end) return Number.NaN;
     second = digits2(s, i + 1);
     if (second < 0 || second > 59) return Number.NaN;
     i += 3;
-    if (i < n && s.charCodeAt(i) === 46) {
+    if (i < end && s.charCodeAt(i) === 46) {
       i++;
-      const start = i;
+      const first = i;
       let scale = 100;
-      while (i < n) {
+      while (i < end) {
         const d = s.charCodeAt(i) - 48;
         if (d < 0 || d > 9) break;
         ms += d * scale;
         scale /= 10;
         i++;
       }
-      if (i === start) return Number.NaN;
+      if (i === first) return Number.NaN;
       ms = Math.floor(ms);
     }
   }
-  if (i >= n) return Number.NaN;
+  if (i >= end) return Number.NaN;
   const z = s.charCodeAt(i);
   let offsetMinutes = 0;
   if (z === 90 || z === 122) {
-    if (i + 1 !== n) return Number.NaN;
+    if (i + 1 !== end) return Number.NaN;
   } else if (z === 43 || z === 45) {
-    if (i + 6 !== n || s.charCodeAt(i + 3) !== 58) return Number.NaN;
+    if (i + 6 !== end || s.charCodeAt(i + 3) !== 58) return Number.NaN;
     const oh = digits2(s, i + 1);
     const om = digits2(s, i + 4);
     if (oh < 0 || oh > 23 || om < 0 || om > 59) return Number.NaN;

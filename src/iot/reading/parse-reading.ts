@@ -6,8 +6,10 @@
  */
 import { lacksZone, parseIsoTimestamp } from "./iso-timestamp.js";
 import { type PendingReading, pendingReading } from "./pending-reading.js";
+import { plainReading } from "./plain-reading.js";
 import type { Reading, SensorType } from "./reading.js";
 import type { ReasonCode } from "./reason-code.js";
+import { scanReading } from "./scan-reading.js";
 
 /** Options of {@link parseReading}. */
 export interface ParseReadingOptions {
@@ -119,6 +121,15 @@ function parseAs(
   } else {
     return validateAs(raw, options, pending);
   }
+  // The common form in one pass; anything else, and every invalid reading, below.
+  const scanned = scanReading(
+    text,
+    options.now,
+    options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
+    options.minTimestamp ?? DEFAULT_MIN_TIMESTAMP,
+    pending,
+  );
+  if (scanned !== null) return scanned;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -325,26 +336,25 @@ function validateAs(
       unit as string | undefined,
     );
   }
-  const reading: Reading = {
-    sensor_id: sensorId,
+  return plainReading(
+    sensorId,
     timestamp,
-    facility_id: facilityId,
-    sensor_type: type,
-    quality_score: quality,
-    value: primary,
-    temperature_celsius: opt(temperature),
-    humidity: opt(humidity),
-    acceleration_x: opt(ax),
-    acceleration_y: opt(ay),
-    acceleration_z: opt(az),
-    pressure_psi: opt(pressure),
-    flow_rate: opt(flow),
-    voltage: opt(voltage),
-    current: opt(current),
-    power_watts: opt(power),
-    unit: unit as string | undefined,
-  };
-  return reading;
+    facilityId,
+    type,
+    quality,
+    primary,
+    opt(temperature),
+    opt(humidity),
+    opt(ax),
+    opt(ay),
+    opt(az),
+    opt(pressure),
+    opt(flow),
+    opt(voltage),
+    opt(current),
+    opt(power),
+    unit as string | undefined,
+  );
 }
 
 /** Whether a result of {@link parseOrFail} or {@link validateOrFail} is a failure. */
