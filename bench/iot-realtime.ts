@@ -22,6 +22,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { monitorEventLoopDelay, performance as perf } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import v8 from "node:v8";
 import { SqliteCheckpointStore } from "../src/connectors/checkpoint/index.js";
@@ -135,6 +136,11 @@ let peakRss = 0;
 let peakHeap = 0;
 let samples = 0;
 const benchStart = Date.now();
+/** How long the event loop stood still (the dataflow runs on it), sampled every 10 ms. */
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+const cpuStart = process.cpuUsage();
+const eluStart = perf.eventLoopUtilization();
 let job: ReturnType<ReturnType<typeof plantPipeline>["dataflow"]["job"]> | undefined;
 const checkpointDurations: number[] = [];
 /** Notes the duration of each checkpoint completed since the last call. */
@@ -181,9 +187,14 @@ try {
   const started = Date.now();
   let stopping = 0;
   let producedAtStop = 0;
+  let cpuAtStop: NodeJS.CpuUsage | undefined;
+  let eluAtStop: ReturnType<typeof perf.eventLoopUtilization> | undefined;
   const stopper = setTimeout(() => {
     stopping = Date.now();
     producedAtStop = generator.produced();
+    cpuAtStop = process.cpuUsage(cpuStart);
+    eluAtStop = perf.eventLoopUtilization(eluStart);
+    loopDelay.disable();
     job?.stop();
   }, seconds * 1000);
   await job.run();
@@ -191,6 +202,9 @@ try {
   const finalMs = stopping > 0 ? Date.now() - stopping : 0;
   const elapsed = stopping > 0 ? (stopping - started) / 1000 : (Date.now() - started) / 1000;
   if (stopping === 0) producedAtStop = generator.produced();
+  cpuAtStop ??= process.cpuUsage(cpuStart);
+  eluAtStop ??= perf.eventLoopUtilization(eluStart);
+  loopDelay.disable();
   trackCheckpoints();
   await sqlite.close();
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -225,6 +239,13 @@ try {
   );
   console.log(
     `| final checkpoint (stop → run() resolved) | ${finalMs} ms, ${cp.lastKeys?.toLocaleString("en")} keys |`,
+  );
+  const cpuUs = cpuAtStop.user + cpuAtStop.system;
+  console.log(
+    `| CPU per reading until stop (all threads) / main thread busy | ${(cpuUs / Math.max(1, producedAtStop)).toFixed(2)} µs / ${(eluAtStop.utilization * 100).toFixed(0)} % |`,
+  );
+  console.log(
+    `| event loop delay p99, max (until stop) | ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, ${(loopDelay.max / 1e6).toFixed(0)} ms |`,
   );
   console.log(`| peak RSS | ${(peakRss / 2 ** 20).toFixed(0)} MiB |`);
   console.log(

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { Batch } from "../batch.js";
 import {
   count,
   dataflow,
@@ -11,6 +12,7 @@ import {
   tumbling,
   type WindowResult,
 } from "../index.js";
+import { Operator } from "../runtime/operator.js";
 import {
   advanceClock,
   CollectingSink,
@@ -20,6 +22,8 @@ import {
   TestingSource,
   watermark,
 } from "../testing/index.js";
+import type { TumblingWindows } from "../window/window-spec.js";
+import { FIRE_SLICE, SlidingWindowOperator } from "./sliding-window-operator.js";
 
 interface R {
   readonly k: string;
@@ -297,5 +301,187 @@ describe("snapshot and restore", () => {
       [...ws].sort((x, y) => x.end - y.end || String(x.key).localeCompare(String(y.key)));
     assert.deepEqual(ordered([...first.values, ...second.values]), ordered(whole.values));
     assert.equal(new Set(whole.values.map((w) => `${w.id}/${w.kind}`)).size, whole.values.length);
+  });
+});
+
+/** The downstream of an operator under test: what it emits, and the watermarks it forwards. */
+class Downstream extends Operator {
+  readonly results: WindowResult<Key, number>[] = [];
+  /** Results received when each watermark arrived. */
+  readonly watermarks: [time: number, resultsBefore: number][] = [];
+
+  constructor() {
+    super("down", "test", 1);
+  }
+
+  protected processBatch(batch: Batch<unknown>): void {
+    for (const v of batch.values) this.results.push(v as WindowResult<Key, number>);
+  }
+
+  override receiveWatermark(time: number): void {
+    this.watermarks.push([time, this.results.length]);
+  }
+}
+
+const KEYS = FIRE_SLICE * 2 + 100;
+
+/** A tumbling window step of 10 ms counting records, with `KEYS` keys in window [0, 10). */
+function countingWindows() {
+  const op = new SlidingWindowOperator(
+    "w",
+    (v) => (v as R).k,
+    { kind: "tumbling", size: 10, offset: 0 } as TumblingWindows,
+    count(),
+    {},
+  );
+  const down = new Downstream();
+  op.connect("", down, 0);
+  op.open({ clock: new ManualClock(), partitions: 8 });
+  const values: R[] = [];
+  const times: number[] = [];
+  for (let i = 0; i < KEYS; i++) {
+    values.push({ k: `k${i}`, v: 1 }, { k: `k${i}`, v: 1 });
+    times.push(1, 2);
+  }
+  op.receiveBatch({ values, times, channel: 0 }, 0);
+  return { op, down };
+}
+
+const counts = (results: WindowResult<Key, number>[]) =>
+  new Map(results.map((w) => [`${w.id}`, w.value]));
+
+describe("firing a closing slide in slices", () => {
+  it("fires at most FIRE_SLICE keys per push and holds the watermark until all have fired", () => {
+    const { op, down } = countingWindows();
+    op.receiveWatermark(10, 0);
+    assert.equal(down.results.length, FIRE_SLICE);
+    assert.equal(op.hasPendingWork(), true);
+    assert.deepEqual(down.watermarks, []);
+    assert.equal(op.watermark, Number.NEGATIVE_INFINITY);
+    op.continueWork();
+    assert.equal(down.results.length, 2 * FIRE_SLICE);
+    op.continueWork();
+    assert.equal(op.hasPendingWork(), false);
+    assert.equal(down.results.length, KEYS);
+    assert.deepEqual(down.watermarks, [[10, KEYS]]);
+    assert.equal(op.watermark, 10);
+    const all = counts(down.results);
+    assert.equal(all.size, KEYS);
+    for (let i = 0; i < KEYS; i++) assert.equal(all.get(`w|k${i}|0`), 2);
+  });
+
+  it("fires a waiting key before a record changes it, and judges records by the watermark received", () => {
+    const { op, down } = countingWindows();
+    op.receiveWatermark(10, 0);
+    const last = `k${KEYS - 1}`;
+    assert.ok(!down.results.some((w) => w.key === last));
+    // A record of the next window for a key still waiting, and one too late for [0, 10).
+    op.receiveBatch(
+      {
+        values: [
+          { k: last, v: 1 },
+          { k: "k0", v: 1 },
+        ],
+        times: [12, 5],
+        channel: 0,
+      },
+      0,
+    );
+    assert.deepEqual(
+      down.results.filter((w) => w.key === last).map((w) => [w.start, w.value]),
+      [[0, 2]],
+    );
+    assert.equal(op.metrics.lateRecords, 1);
+    while (op.hasPendingWork()) op.continueWork();
+    assert.equal(down.results.length, KEYS);
+    op.receiveWatermark(20, 0);
+    while (op.hasPendingWork()) op.continueWork();
+    assert.deepEqual(
+      down.results.filter((w) => w.key === last).map((w) => [w.start, w.value]),
+      [
+        [0, 2],
+        [10, 1],
+      ],
+    );
+    assert.equal(new Set(down.results.map((w) => w.id)).size, KEYS + 1);
+  });
+
+  it("restores a checkpoint taken between two slices: every window fires once", () => {
+    const { op, down } = countingWindows();
+    op.receiveWatermark(10, 0);
+    op.continueWork();
+    const snapshot = op.snapshotState();
+    assert.deepEqual(snapshot.shared, { watermark: 10, fired: null });
+    const before = down.results.length;
+    assert.equal(before, 2 * FIRE_SLICE);
+
+    const restored = new SlidingWindowOperator(
+      "w",
+      (v) => (v as R).k,
+      { kind: "tumbling", size: 10, offset: 0 } as TumblingWindows,
+      count(),
+      {},
+    );
+    const after = new Downstream();
+    restored.connect("", after, 0);
+    restored.open({ clock: new ManualClock(), partitions: 8 });
+    restored.restoreState(snapshot);
+    assert.equal(restored.hasPendingWork(), true);
+    assert.equal(restored.watermark, Number.NEGATIVE_INFINITY);
+    // Still late for [0, 10) after the restore.
+    restored.receiveBatch({ values: [{ k: "k1", v: 1 }], times: [3], channel: 0 }, 0);
+    assert.equal(restored.metrics.lateRecords, 1);
+    while (restored.hasPendingWork()) restored.continueWork();
+    assert.deepEqual(after.watermarks, [[10, KEYS - before]]);
+    const all = counts([...down.results, ...after.results]);
+    assert.equal(all.size, KEYS);
+    assert.equal(down.results.length + after.results.length, KEYS);
+    for (let i = 0; i < KEYS; i++) assert.equal(all.get(`w|k${i}|0`), 2);
+  });
+
+  it("goes on between pushes in a running job, with no input", async () => {
+    const items: TestingItem<R>[] = [];
+    for (let i = 0; i < KEYS; i++) items.push(r(`k${i}`, 1, 1));
+    items.push(watermark(10));
+    const src = new TestingSource(items, { endless: true, batchSize: 100 });
+    const out = new CollectingSink<WindowResult<Key, number>>();
+    const job = dataflow("t", [
+      source("in", src)
+        .keyBy((x) => x.k)
+        .window("w", tumbling(10), count())
+        .to("out", out),
+    ]).job({ clock: new ManualClock(), tickInterval: 0 });
+    const running = job.run();
+    await src.whenDrained();
+    for (let turns = 0; out.values.length < KEYS && turns < 1000; turns++) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const fired = out.values.length;
+    job.stop();
+    await running;
+    assert.equal(fired, KEYS, "the slide fired while the source stayed idle");
+    assert.equal(new Set(out.values.map((w) => w.id)).size, KEYS);
+  });
+
+  it("finishes a firing before the final checkpoint of a graceful stop", async () => {
+    const keys = FIRE_SLICE * 20;
+    const items: TestingItem<R>[] = [];
+    for (let i = 0; i < keys; i++) items.push(r(`k${i}`, 1, 1));
+    items.push(watermark(10));
+    const src = new TestingSource(items, { endless: true, batchSize: 1000 });
+    const out = new CollectingSink<WindowResult<Key, number>>();
+    const job = dataflow("t", [
+      source("in", src)
+        .keyBy((x) => x.k)
+        .window("w", tumbling(10), count())
+        .to("out", out),
+    ]).job({ clock: new ManualClock(), tickInterval: 0 });
+    const running = job.run();
+    await src.whenDrained();
+    assert.ok(out.values.length < keys, "the firing is still in progress");
+    job.stop();
+    await running;
+    assert.equal(out.values.length, keys);
+    assert.equal(new Set(out.values.map((w) => w.id)).size, keys);
   });
 });

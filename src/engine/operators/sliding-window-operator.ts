@@ -10,10 +10,23 @@
  * numbers, one array of refs; the pane of the previous record is remembered, so the
  * common case touches no hash table beyond the key's. A pane's accumulator is not an
  * object of its own: with many keys, the panes are most of the step's memory.
+ *
+ * A watermark that closes windows of many keys (every key of a slide at once) fires
+ * them in slices of `FIRE_SLICE` keys, in timer order: the push that brings the
+ * watermark fires the first slice, the runtime calls `continueWork` for the next ones
+ * between pushes, and the step's output watermark waits until the last slice, so
+ * nothing downstream sees a result as late. A record for a key still waiting to fire
+ * fires that key first (its windows exactly as they were when the watermark closed
+ * them), and records are judged late against the watermark received, so the results
+ * are those of firing everything at once; only the order of results of different keys
+ * differs. A checkpoint taken between two slices records the watermark received and
+ * the one emitted, and a restored step fires the rest. The end of input (+∞) fires
+ * everything at once.
  */
-import type { Batch } from "../batch.js";
+
 import type { AnyAggregator, PackedAccumulator } from "../aggregate/aggregator.js";
 import { newDoubles, packedOf, spliceDoubles, spliceValues } from "../aggregate/packed.js";
+import { type Batch, MIXED_CHANNEL } from "../batch.js";
 import type { Key } from "../partition.js";
 import { KeyTimers } from "../runtime/key-timers.js";
 import { type KeyEntry, KeyedOperator } from "../runtime/keyed-operator.js";
@@ -34,6 +47,11 @@ interface PaneEntry extends KeyEntry {
   last: number;
   firedUpTo: number;
   timer: number;
+  /**
+   * The time of the timer a firing in progress took from this key and has not woken
+   * yet (see `FIRE_SLICE`); +∞ for none.
+   */
+  due: number;
   dirty: boolean;
   /** What allowed lateness needs to remember; `null` until the key needs it. */
   late: LateWindows | null;
@@ -55,6 +73,12 @@ interface PaneEntrySnapshot {
   readonly firedUpTo: number | null;
   readonly emitted: number[];
 }
+
+/**
+ * Keys woken per slice when a watermark closes the windows of many keys: the push
+ * that brings the watermark, and then each `continueWork`, fires at most this many.
+ */
+export const FIRE_SLICE = 500;
 
 const NEG = Number.NEGATIVE_INFINITY;
 const POS = Number.POSITIVE_INFINITY;
@@ -85,6 +109,16 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
   readonly #pendingUpdates = new Set<Key>();
   readonly #dirty = new Set<Key>();
   #nextEarly = NEG;
+  /**
+   * The watermark received: records are judged late against it. The output watermark
+   * (`watermark`) is behind it while a firing is in progress.
+   */
+  #input = NEG;
+  /** The watermark a firing in progress fires up to; −∞ when none is. */
+  #firingTo = NEG;
+  /** Keys the firing in progress took from the timers, in timer order, and the next to wake. */
+  #firing: PaneEntry[] = [];
+  #firingAt = 0;
 
   constructor(
     step: string,
@@ -137,6 +171,7 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
       last: -1,
       firedUpTo: NEG,
       timer: POS,
+      due: POS,
       dirty: false,
       late: null,
     };
@@ -156,7 +191,7 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
       const value = values[i];
       const t = times[i]!;
       const ps = this.#floor(t, pane);
-      const watermark = this.watermark;
+      const watermark = this.#input;
       // Only a record whose pane starts before the watermark can touch a window that has ended.
       const behind = ps < watermark;
       const lastEnd = behind ? this.#lastEnd(ps) : POS;
@@ -171,7 +206,12 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
         this.deadLetter("step-error", error, value, t);
         continue;
       }
-      const e = this.entryFor(key, value);
+      let e = this.entryFor(key, value);
+      if (e.due !== POS || e.timer <= this.#firingTo) {
+        // The key waits for a firing in progress: its windows fire before the record changes them.
+        this.#fireKey(e);
+        if (e.detached === true) e = this.entryFor(key, value);
+      }
       let p = e.last;
       if (p < 0 || e.nums[p * stride] !== ps) {
         p = this.#paneIndex(e, ps);
@@ -288,8 +328,77 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
     );
   }
 
-  protected override onWatermark(watermark: number): void {
-    this.#timers.fire(watermark, (e, time) => this.#wake(e, time));
+  /**
+   * Fires the keys whose windows `time` closes (the first `FIRE_SLICE` of them unless
+   * `time` is the end of input) and forwards the watermark once all have fired.
+   */
+  protected override advanceWatermark(time: number): void {
+    this.#input = time;
+    this.#fireSome(time, time === POS ? POS : FIRE_SLICE);
+    if (this.#firingTo === NEG) super.advanceWatermark(time);
+    else this.flush(MIXED_CHANNEL);
+  }
+
+  override hasPendingWork(): boolean {
+    return this.#firingTo !== NEG;
+  }
+
+  override continueWork(): void {
+    if (this.#firingTo === NEG) return;
+    this.#fireSome(this.#firingTo, FIRE_SLICE);
+    if (this.#firingTo === NEG) super.advanceWatermark(this.#input);
+    else this.flush(MIXED_CHANNEL);
+  }
+
+  /**
+   * Wakes up to `budget` keys whose timers are at or before `limit`, in timer order;
+   * `#firingTo` is −∞ afterwards when none is left.
+   */
+  #fireSome(limit: number, budget: number): void {
+    this.#firingTo = limit;
+    let woken = 0;
+    for (;;) {
+      const firing = this.#firing;
+      while (this.#firingAt < firing.length) {
+        if (woken >= budget) return;
+        const e = firing[this.#firingAt++]!;
+        // Fired already (a record came for it), or gone.
+        if (e.due === POS || e.detached === true) continue;
+        this.entries.touch(e);
+        this.#fireKey(e);
+        woken++;
+      }
+      // Timers are taken without marking their keys changed: a key is marked (and
+      // copied first, if a checkpoint waits for it) when its slice wakes it.
+      const next: PaneEntry[] = [];
+      this.#timers.takeDueQuietly(limit, (e, time) => {
+        e.due = time;
+        next.push(e);
+      });
+      this.#firing = next;
+      this.#firingAt = 0;
+      if (next.length === 0) {
+        this.#firingTo = NEG;
+        return;
+      }
+    }
+  }
+
+  /**
+   * Wakes `e` (touched already) for the timer the firing took from it and for every
+   * timer of it at or before the firing's watermark, as firing everything at once would.
+   */
+  #fireKey(e: PaneEntry): void {
+    if (e.due !== POS) {
+      const time = e.due;
+      e.due = POS;
+      this.#wake(e, time);
+    }
+    while (e.detached !== true && e.timer <= this.#firingTo) {
+      const time = e.timer;
+      this.#setTimer(e, POS);
+      this.#wake(e, time);
+    }
   }
 
   /**
@@ -361,7 +470,7 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
   protected override onProcessingTime(now: number): void {
     if (this.#earlyEvery <= 0 || now < this.#nextEarly) return;
     this.#nextEarly = now + this.#earlyEvery;
-    const watermark = this.watermark;
+    const watermark = this.#input;
     const stride = this.#stride;
     for (const key of this.#dirty) {
       const e = this.entries.get(key);
@@ -416,8 +525,31 @@ export class SlidingWindowOperator extends KeyedOperator<PaneEntry> {
     this.entries.restore(key, e);
   }
 
+  /**
+   * The watermark received, and while a firing is in progress (`fired`) the
+   * watermark emitted: the keys' windows up to it have all fired.
+   */
+  protected override snapshotShared(): unknown {
+    const finite = (w: number) => (Number.isFinite(w) ? w : null);
+    if (this.#firingTo === NEG) return { watermark: finite(this.#input) };
+    return { watermark: finite(this.#input), fired: finite(this.watermark) };
+  }
+
+  protected override restoreShared(shared: unknown): void {
+    super.restoreShared(shared);
+    this.#input = this.watermark;
+    const fired = (shared as { fired?: number | null }).fired;
+    if (fired !== undefined) {
+      // A firing was in progress: what it had not woken fires again, from the timers.
+      this.watermark = fired ?? NEG;
+      this.#firingTo = this.#input;
+    }
+  }
+
   override restoreState(snapshot: StepSnapshot): void {
     super.restoreState(snapshot);
+    // From the watermark emitted: windows of keys a firing in progress had not woken yet
+    // end after it. (A key it had woken wakes again for nothing it has not emitted.)
     for (const e of this.entries.values()) this.#schedule(e, this.watermark);
   }
 }

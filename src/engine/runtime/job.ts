@@ -135,6 +135,8 @@ export class Job {
   #gate: Promise<void> | null = null;
   /** When the pumps last let the event loop turn (`performance.now()`). */
   #lastYield = 0;
+  /** A turn of the event loop is scheduled to let steps go on with pending work. */
+  #workScheduled = false;
   /** Sink flushes, prepares and commits, one after another: a writer never sees two at once. */
   #sinkChain: Promise<unknown> = Promise.resolve();
   #cp = {
@@ -193,10 +195,12 @@ export class Job {
     try {
       await this.#openAll(await this.#restorePoint());
       this.#lastCheckpointStart = this.#clock.now();
+      // A step restored in the middle of work done in slices goes on with it.
+      this.#scheduleWork();
       if (this.#tickInterval > 0) ticker = setInterval(() => this.#tick(), this.#tickInterval);
       await Promise.all(this.#sources.map((s) => this.#pump(s)));
       if (this.#failure !== null) throw this.#failure;
-      while (this.#checkpointing !== null) await this.#checkpointing;
+      await this.#finishWork();
       if (this.#failure !== null) throw this.#failure;
       this.#closing = true;
       this.#requests.close();
@@ -214,8 +218,9 @@ export class Job {
   }
 
   /**
-   * Graceful stop: sources are not polled again, the batch in flight finishes, a
-   * final checkpoint is taken, sinks are closed; `run()` then resolves. Windows
+   * Graceful stop: sources are not polled again, the batch in flight finishes (and
+   * work left from pushes, such as windows the watermark closed that fire in slices),
+   * a final checkpoint is taken, sinks are closed; `run()` then resolves. Windows
    * that have not closed do not fire: they resume from the checkpoint.
    */
   stop(): void {
@@ -389,6 +394,7 @@ export class Job {
     if (this.#gate !== null) return;
     const now = this.#clock.now();
     for (const op of this.#graph.operators) op.tick(now);
+    this.#scheduleWork();
     if (this.#state !== "running" || this.#closing) return;
     if (now - this.#lastCheckpointStart >= this.#checkpointInterval) this.#startCheckpoint();
     else if (this.#requests.due() && this.#checkpointing === null) this.#startCheckpoint();
@@ -491,6 +497,7 @@ export class Job {
       this.#gate = null;
       release();
       pauseMs = performance.now() - started;
+      this.#scheduleWork();
     }
     try {
       if (store) {
@@ -527,6 +534,54 @@ export class Job {
     cp.lastKeys = keys;
     cp.recentPausesMs.push(pauseMs);
     if (cp.recentPausesMs.length > 100) cp.recentPausesMs.shift();
+  }
+
+  /**
+   * Lets steps with work left over from a push (`Operator.hasPendingWork`: a window
+   * step firing a closing slide in slices) go on between pushes, one slice per step per
+   * turn of the event loop, until none has any. Never while a checkpoint's barrier
+   * holds the dataflow (its end calls this again) nor once the final checkpoint has
+   * begun (the work resumes from it). A step failing fails the job, as in a push.
+   */
+  #scheduleWork(): void {
+    if (this.#workScheduled || this.#closing) return;
+    if (!this.#graph.operators.some((op) => op.hasPendingWork())) return;
+    this.#workScheduled = true;
+    setImmediate(() => {
+      this.#workScheduled = false;
+      if (this.#gate !== null || this.#closing) return;
+      if (this.#state !== "running" && this.#state !== "stopping") return;
+      try {
+        for (const op of this.#graph.operators) if (op.hasPendingWork()) op.continueWork();
+      } catch (error) {
+        this.#failure ??= error;
+        this.#state = "failed";
+        return;
+      }
+      this.#scheduleWork();
+    });
+  }
+
+  /**
+   * After the last push: waits for the checkpoint in flight, and lets steps finish the
+   * work the pushes left them (a firing in slices), so a graceful stop emits every
+   * window its input closed before the final checkpoint, as when it fired in one push.
+   */
+  async #finishWork(): Promise<void> {
+    for (;;) {
+      while (this.#checkpointing !== null) await this.#checkpointing;
+      if (this.#failure !== null) return;
+      const pending = this.#graph.operators.filter((op) => op.hasPendingWork());
+      if (pending.length === 0) return;
+      try {
+        for (const op of pending) op.continueWork();
+      } catch (error) {
+        this.#failure ??= error;
+        this.#state = "failed";
+        return;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   #serially<T>(work: () => Promise<T>): Promise<T> {

@@ -34,6 +34,21 @@ export class KeyTimers<E extends TimedEntry> {
     });
   }
 
+  /**
+   * Hands over, in time order, every entry whose timer is at or before `limit`, its
+   * timer cleared, without marking it changed (`fire` does, through `get`): for a
+   * caller that wakes the entries later, in slices, and touches each as it wakes it.
+   * Timers set meanwhile are not handed over by this call.
+   */
+  takeDueQuietly(limit: number, take: (e: E, time: number) => void): void {
+    this.#queue.fireUpTo(limit, (time, key) => {
+      const e = this.entries.peek(key);
+      if (e === undefined) return;
+      e.timer = Number.POSITIVE_INFINITY;
+      take(e, time);
+    });
+  }
+
   /** The entries whose timer is at or before `limit`, in time order, their timers cleared. */
   takeDue(limit: number): E[] {
     const due: E[] = [];

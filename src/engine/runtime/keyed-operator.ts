@@ -10,6 +10,12 @@ import { type KeyDelta, Operator, type StepDelta, type StepSnapshot } from "./op
 
 export type { KeyEntry } from "./keyed-entries.js";
 
+/**
+ * The `state` of a captured key's `KeyDelta`, whose state is in `json` only: not
+ * `null` (which would be a tombstone), and holding nothing.
+ */
+export const CAPTURED = true;
+
 /** One key's state in a snapshot. */
 export interface KeySnapshot {
   readonly key: Key;
@@ -98,8 +104,15 @@ export abstract class KeyedOperator<E extends KeyEntry> extends Operator {
       keys.push({ partition: partitionOf(key, this.context.partitions), key, state: null });
     }
     this.entries.beginCapture(changed, (e) => {
-      const state = this.snapshotEntry(e);
-      keys.push({ partition: e.partition, key: e.key, state, json: JSON.stringify(state) });
+      // Only the JSON is kept: a copy waits in `keys` until the job hands it to the
+      // store, and when a push changes many keys at once (a slide of windows closing)
+      // the state objects as well would take as much memory again.
+      keys.push({
+        partition: e.partition,
+        key: e.key,
+        state: CAPTURED,
+        json: JSON.stringify(this.snapshotEntry(e)),
+      });
     });
     return {
       keys,

@@ -33,7 +33,8 @@ export interface StepSnapshot {
 /**
  * One key's state in a checkpoint delta; `state: null` means the key has no state
  * any more. `json`, when present, is the state already serialised (captured before
- * the key changed again).
+ * the key changed again), and then it is what a checkpoint writes: `state` is only a
+ * non-null placeholder (keyed steps keep no object copy of a captured key).
  */
 export interface KeyDelta {
   readonly partition: number;
@@ -157,6 +158,19 @@ export abstract class Operator {
   stateSize(): number {
     return 0;
   }
+
+  /**
+   * True while the step has work left over from a push that it does in slices (a
+   * window step firing a closing slide a few hundred keys at a time), holding its
+   * output watermark back meanwhile. The runtime then calls `continueWork` between
+   * pushes, never while a checkpoint's barrier holds the dataflow.
+   */
+  hasPendingWork(): boolean {
+    return false;
+  }
+
+  /** Does the next slice of the pending work and emits its output (and, at the end, the watermark). */
+  continueWork(): void {}
 
   protected abstract processBatch(batch: Batch<unknown>, input: number): void;
 
