@@ -140,7 +140,6 @@ try {
           })
         : new WorkerJob<AlarmSideResult, Anomaly>({
             entry: new URL("./alarm-latency-worker.ts", import.meta.url),
-            register: import.meta.resolve("tsx/esm/api"),
             link,
             data: {
               work,

@@ -23,6 +23,7 @@ import {
   JobLink,
   LinkedJobs,
   type Sink,
+  siblingModule,
   source,
   WorkerJob,
 } from "../engine/index.js";
@@ -170,13 +171,11 @@ export function linkedAlarmJob(
       },
     };
   }
-  const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
   const worker = new WorkerJob<DeliverySummary | null, Anomaly>({
-    entry: new URL(`./alarm-worker${ext}`, import.meta.url),
+    entry: siblingModule(import.meta.url, "./alarm-worker"),
     data: { configFile: config.file, plantStorePath } satisfies AlarmWorkerData,
     link,
     name: `${config.name}-alarms`,
-    ...(ext === ".ts" ? { register: import.meta.resolve("tsx/esm/api") } : {}),
   });
   const monitor = monitorSettings(config);
   const every =

@@ -39,6 +39,7 @@ export {
 export { DEFAULT_PARTITIONS, type Key, partitionOf } from "./partition.js";
 export type { CheckpointProgress, JobProgress, JobState, SourceProgress } from "./runtime/job.js";
 export { Job } from "./runtime/job.js";
+export { siblingModule, startModuleWorker } from "./runtime/module-worker.js";
 export type { KeyDelta, StepDelta, StepSnapshot } from "./runtime/operator.js";
 export type { Sink, SinkContext, SinkWriter } from "./sink.js";
 export type {

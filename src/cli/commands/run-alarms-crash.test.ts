@@ -1,14 +1,8 @@
 /**
  * `millstream run` with alarms, killed with SIGKILL at random moments and started
  * again each time: the plant job and the alarm job (linked, each with its own
- * checkpoints) must together publish exactly the anomalies and alarm history of a run
- * that was never interrupted — none missing, none twice — and notify every channel of
- * the same alarm episodes, publishing no notification twice.
- *
- * Which alarms of a group share one notification depends on where the plant job's
- * watermarks fall between its anomalies, and a restored plant job reads its input in
- * other batches, so its watermarks fall elsewhere: the notifications are compared by
- * what they announce (channel, event, alarm, episode), not document for document.
+ * checkpoints) must together publish exactly the alarm history and notifications of a
+ * run that was never interrupted — none missing, none twice.
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -106,27 +100,6 @@ function published(folder: string): string[] {
     .sort();
 }
 
-/**
- * What the notifications of an output folder announce, once each: channel, event,
- * alarm and episode (`activeSince`), sorted. Fails if a notification id is published
- * twice.
- */
-function announced(folder: string): string[] {
-  const lines = published(folder);
-  const ids = lines.map((line) => (JSON.parse(line) as { id: string }).id);
-  assert.equal(new Set(ids).size, ids.length, "a notification was published twice");
-  const seen = new Set<string>();
-  for (const line of lines) {
-    const n = JSON.parse(line) as {
-      channel: string;
-      event: string;
-      alarms: { alarmId: string; activeSince: number }[];
-    };
-    for (const a of n.alarms) seen.add(`${n.channel} ${n.event} ${a.alarmId} ${a.activeSince}`);
-  }
-  return [...seen].sort();
-}
-
 function writeConfig(dir: string, metadata: string): string {
   const file = path.join(dir, "plant.yaml");
   writeFileSync(
@@ -149,7 +122,7 @@ function writeConfig(dir: string, metadata: string): string {
 }
 
 describe("millstream run with alarms, killed and restarted", () => {
-  it("publishes the anomalies and alarm history of an uninterrupted run once each, and notifies the same episodes", async () => {
+  it("publishes the alarm history and notifications of an uninterrupted run, once each", async () => {
     writeFileSync(path.join(work, "readings.jsonl"), readings(40_000));
     const metadata = await writeMetadataFolder();
     after(() => rmSync(metadata, { recursive: true, force: true }));
@@ -160,7 +133,6 @@ describe("millstream run with alarms, killed and restarted", () => {
     const expected = {
       alarms: published(path.join(clean, "out", "alarms")),
       notifications: published(path.join(clean, "out", "notifications")),
-      announced: announced(path.join(clean, "out", "notifications")),
       anomalies: published(path.join(clean, "out", "anomalies")),
     };
     assert.ok(expected.alarms.length >= 20, `${expected.alarms.length} alarm transitions`);
@@ -181,6 +153,17 @@ describe("millstream run with alarms, killed and restarted", () => {
     assert.ok(kills >= 2, `${kills} of 4 runs were killed before they finished`);
     assert.deepEqual(published(path.join(crashed, "out", "anomalies")), expected.anomalies);
     assert.deepEqual(published(path.join(crashed, "out", "alarms")), expected.alarms);
-    assert.deepEqual(announced(path.join(crashed, "out", "notifications")), expected.announced);
+    const notified = published(path.join(crashed, "out", "notifications"));
+    const want = new Set(expected.notifications);
+    const got = new Set(notified);
+    assert.deepEqual(
+      notified,
+      expected.notifications,
+      // Which notifications differ, for whoever has to find out why.
+      JSON.stringify({
+        extra: notified.filter((n) => !want.has(n)),
+        missing: expected.notifications.filter((n) => !got.has(n)),
+      }),
+    );
   });
 });

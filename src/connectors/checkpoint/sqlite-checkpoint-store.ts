@@ -7,7 +7,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import {
   type CheckpointData,
@@ -17,6 +17,7 @@ import {
   collectingWriter,
   type StoredCheckpoint,
 } from "../../engine/checkpoint/checkpoint-store.js";
+import { siblingModule, startModuleWorker } from "../../engine/index.js";
 import { checkpointName, prepareCheckpoint } from "./checkpoint-checksum.js";
 import { newestIntact } from "./checkpoint-verification.js";
 import {
@@ -95,17 +96,6 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX checkpoint_state_tombstones ON checkpoint_state (job, checkpoint_id)
      WHERE state IS NULL;`,
 ];
-
-/**
- * Starts the commit worker. Under tsx (tests, benches) the worker's entry is a `.ts`
- * file, which a worker can only load once tsx is registered in it. Only dynamic
- * imports: the code runs as a script or, under `--input-type=module`, as a module.
- */
-const WORKER_BOOT = `
-import("node:worker_threads").then(({ workerData }) =>
-  (workerData.tsx ? import(workerData.tsx).then((tsx) => tsx.register()) : Promise.resolve())
-    .then(() => import(workerData.entry)));
-`;
 
 /**
  * The commit thread's young generation, in MB (V8's default is 48 on 64-bit): it only
@@ -371,19 +361,10 @@ export class SqliteCheckpointStore implements CheckpointStore {
 
   /** Starts the commit thread, or returns `null` when it cannot run (commits stay here). */
   #startThread(timeout: number): CommitThread | null {
-    const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-    const entry = new URL(`./sqlite-checkpoint-worker${ext}`, import.meta.url).href;
     let worker: Worker;
     try {
-      const setup: WorkerSetup & { entry: string; tsx?: string } = {
-        path: this.path,
-        timeout,
-        description: this.description,
-        entry,
-        ...(ext === ".ts" ? { tsx: import.meta.resolve("tsx/esm/api") } : {}),
-      };
-      worker = new Worker(WORKER_BOOT, {
-        eval: true,
+      const setup: WorkerSetup = { path: this.path, timeout, description: this.description };
+      worker = startModuleWorker(siblingModule(import.meta.url, "./sqlite-checkpoint-worker"), {
         workerData: setup,
         resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
       });

@@ -6,7 +6,8 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { siblingModule, startModuleWorker } from "../../engine/index.js";
 import { CsvFormatter } from "./csv-text.js";
 import type { RowBlockData } from "./row-block.js";
 
@@ -36,17 +37,6 @@ export type CsvWriteReply =
 
 /** Arrays kept for new blocks; more are left to the collector. */
 const MAX_SPARE = 4;
-
-/**
- * Starts the thread. Under tsx (tests, benches) its entry is a `.ts` file, which a
- * worker can only load once tsx is registered in it. Only dynamic imports: the code
- * runs as a script.
- */
-const BOOT = `
-import("node:worker_threads").then(({ workerData }) =>
-  (workerData.tsx ? import(workerData.tsx).then((tsx) => tsx.register()) : Promise.resolve())
-    .then(() => import(workerData.entry)));
-`;
 
 interface Waiting {
   readonly resolve: (longest: number) => void;
@@ -127,17 +117,9 @@ export class CsvWriter {
   }
 
   #start(): Worker | null {
-    const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-    const entry = new URL(`./csv-writer-thread${ext}`, import.meta.url).href;
     let worker: Worker;
     try {
-      worker = new Worker(BOOT, {
-        eval: true,
-        workerData: {
-          entry,
-          ...(ext === ".ts" ? { tsx: import.meta.resolve("tsx/esm/api") } : {}),
-        },
-      });
+      worker = startModuleWorker(siblingModule(import.meta.url, "./csv-writer-thread"));
     } catch {
       this.#worker = null;
       return null;

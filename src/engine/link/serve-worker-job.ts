@@ -60,6 +60,7 @@ export function serveWorkerJob<T, R = unknown>(
 
   void (async () => {
     let served: ServedJob<R> | null = null;
+    let failure: { error: unknown } | null = null;
     try {
       served = await build({
         data: setup.data,
@@ -73,23 +74,20 @@ export function serveWorkerJob<T, R = unknown>(
       if (stopRequested) job.stop();
       await running;
     } catch (error) {
-      const progress = job?.progress() ?? null;
-      try {
-        await served?.close?.();
-      } catch {
-        // The job's failure is the one to report.
-      }
-      received?.close();
-      post({ t: "failed", error: portError(error), progress });
-      port.close();
-      return;
+      failure = { error };
     }
-    const progress = job.progress();
+    const progress = job?.progress() ?? null;
+    let result: unknown;
     try {
-      const result = await served.close?.();
-      post({ t: "done", progress, result });
+      result = await served?.close?.();
     } catch (error) {
-      post({ t: "failed", error: portError(error), progress });
+      // A failure of the job is the one to report.
+      failure ??= { error };
+    }
+    if (failure !== null || progress === null) {
+      post({ t: "failed", error: portError(failure?.error), progress });
+    } else {
+      post({ t: "done", progress, result });
     }
     received?.close();
     port.close();

@@ -7,10 +7,6 @@ import type { PortError } from "./link-port.js";
 
 /** The thread's `workerData`. */
 export interface WorkerJobSetup {
-  /** URL of the module to import. */
-  readonly entry: string;
-  /** A loader module whose `register()` is called before the entry is imported. */
-  readonly register?: string;
   readonly data: unknown;
   readonly link: { readonly port: MessagePort; readonly capacity: number } | null;
 }

@@ -16,7 +16,6 @@ import type { FixtureResult, R } from "./worker-job.fixture.js";
 import { WorkerJob } from "./worker-job.js";
 
 const entry = new URL("./worker-job.fixture.ts", import.meta.url);
-const register = import.meta.resolve("tsx/esm/api");
 
 function items(n: number): TestingItem<R>[] {
   return Array.from({ length: n }, (_, i) => record({ id: `r${i}`, k: `k${i % 7}`, v: i }, i * 10));
@@ -57,18 +56,18 @@ function upstreamJob(input: TestingSource<R>, link: JobLink<R>, store?: Checkpoi
   return { job, written: () => written };
 }
 
+/** The fixture's downstream job of `link`, on a worker thread. */
+function downstream(link: JobLink<R>, mode: "windows" | "fail" | "build-error") {
+  return new WorkerJob<FixtureResult, R>({ entry, link, data: { mode } });
+}
+
 describe("WorkerJob", () => {
   it("runs the downstream job on its own thread, with records, event times and watermarks", async () => {
     const n = 500;
     // A small capacity: the upstream sink waits for the thread to take what is in flight.
     const link = new JobLink<R>({ id: (r) => r.id, capacity: 8 });
     const up = upstreamJob(new TestingSource(items(n), { batchSize: 9 }), link);
-    const down = new WorkerJob<FixtureResult, R>({
-      entry,
-      register,
-      link,
-      data: { mode: "windows" },
-    });
+    const down = downstream(link, "windows");
     await new LinkedJobs(up.job, down, link).run();
     assert.equal(up.job.state, "finished");
     assert.equal(down.state, "finished");
@@ -92,12 +91,7 @@ describe("WorkerJob", () => {
     const store = new NotingStore();
     const slow = new TestingSource(items(n), { batchSize: 5 });
     const up = upstreamJob(slow, link, store);
-    const down = new WorkerJob<FixtureResult, R>({
-      entry,
-      register,
-      link,
-      data: { mode: "windows" },
-    });
+    const down = downstream(link, "windows");
     await new LinkedJobs(up.job, down, link).run();
     assert.equal((down.result as FixtureResult).records.length, n);
     assert.ok(store.unconfirmed.length >= 3, `${store.unconfirmed.length} upstream checkpoints`);
@@ -113,12 +107,7 @@ describe("WorkerJob", () => {
     const link = new JobLink<R>({ id: (r) => r.id, capacity: 16 });
     const input = new TestingSource(items(100), { batchSize: 1, endless: true });
     const up = upstreamJob(input, link);
-    const down = new WorkerJob<FixtureResult, R>({
-      entry,
-      register,
-      link,
-      data: { mode: "windows" },
-    });
+    const down = downstream(link, "windows");
     const linked = new LinkedJobs(up.job, down, link);
     const running = linked.run();
     await input.whenDrained();
@@ -133,12 +122,7 @@ describe("WorkerJob", () => {
     const link = new JobLink<R>({ id: (r) => r.id });
     const input = new TestingSource(items(10), { batchSize: 1, endless: true });
     const up = upstreamJob(input, link);
-    const down = new WorkerJob<FixtureResult, R>({
-      entry,
-      register,
-      link,
-      data: { mode: "windows" },
-    });
+    const down = downstream(link, "windows");
     const linked = new LinkedJobs(up.job, down, link);
     const running = linked.run();
     await input.whenDrained();
@@ -153,7 +137,7 @@ describe("WorkerJob", () => {
   it("fails the upstream job with the worker job's failure", async () => {
     const link = new JobLink<R>({ id: (r) => r.id });
     const up = upstreamJob(new TestingSource(items(50), { batchSize: 1, endless: true }), link);
-    const down = new WorkerJob<FixtureResult, R>({ entry, register, link, data: { mode: "fail" } });
+    const down = downstream(link, "fail");
     await assert.rejects(new LinkedJobs(up.job, down, link).run(), /sink broke at 20/);
     assert.equal(up.job.state, "failed");
     assert.equal(down.state, "failed");
@@ -162,12 +146,7 @@ describe("WorkerJob", () => {
   it("reports an error of the worker's builder with its name and message", async () => {
     const link = new JobLink<R>({ id: (r) => r.id });
     const up = upstreamJob(new TestingSource(items(5), { batchSize: 1 }), link);
-    const down = new WorkerJob<FixtureResult, R>({
-      entry,
-      register,
-      link,
-      data: { mode: "build-error" },
-    });
+    const down = downstream(link, "build-error");
     await assert.rejects(new LinkedJobs(up.job, down, link).run(), {
       name: "RangeError",
       message: "bad settings for the worker's job",

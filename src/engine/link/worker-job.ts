@@ -8,26 +8,22 @@
  * should not wait for event-loop turns of a busy job in the same thread.
  */
 import { once } from "node:events";
-import { MessageChannel, type ResourceLimits, Worker } from "node:worker_threads";
+import { MessageChannel, type ResourceLimits, type Worker } from "node:worker_threads";
 import { JobStateError } from "../errors.js";
 import type { JobProgress, JobState } from "../runtime/job.js";
+import { startModuleWorker } from "../runtime/module-worker.js";
 import type { JobLink } from "./job-link.js";
 import { forwardLink, type LinkPortEnd, rebuild } from "./link-port.js";
 import type { FromWorker, ToWorker, WorkerJobSetup } from "./worker-job-protocol.js";
 
 /** Options of a {@link WorkerJob}. */
 export interface WorkerJobOptions<T> {
-  /** The module the worker runs; it calls `serveWorkerJob`. */
+  /** The module the worker runs; it calls `serveWorkerJob` (a `.ts` module is loaded through tsx). */
   readonly entry: URL;
   /** Handed to the module's builder (structured-cloneable). */
   readonly data?: unknown;
   /** The link whose downstream end the worker's job reads (`WorkerJobContext.link`). */
   readonly link?: JobLink<T>;
-  /**
-   * A module the worker imports first and whose `register()` it calls, for a loader the
-   * entry needs: `import.meta.resolve("tsx/esm/api")` when running TypeScript sources.
-   */
-  readonly register?: string;
   readonly resourceLimits?: ResourceLimits;
   /** The thread's name in stack traces and tools. */
   readonly name?: string;
@@ -35,13 +31,6 @@ export interface WorkerJobOptions<T> {
 
 /** How long a finished worker is given to exit by itself before it is terminated, ms. */
 const EXIT_WAIT_MS = 2000;
-
-/** Starts the worker: imports the loader's module, registers it, then the entry. */
-const WORKER_BOOT = `
-import("node:worker_threads").then(({ workerData }) =>
-  (workerData.register ? import(workerData.register).then((m) => m.register()) : Promise.resolve())
-    .then(() => import(workerData.entry)));
-`;
 
 /**
  * A job on a worker thread. `run()` starts the thread and resolves when its job has
@@ -86,17 +75,14 @@ export class WorkerJob<R = unknown, T = unknown> {
   async run(): Promise<void> {
     if (this.#state !== "created") throw new JobStateError("the worker job was already started");
     this.#state = "running";
-    const { entry, data, link, register } = this.options;
+    const { entry, data, link } = this.options;
     const channel = link ? new MessageChannel() : null;
     let forwarding: LinkPortEnd | null = null;
     const setup: WorkerJobSetup = {
-      entry: entry.href,
       data,
       link: channel ? { port: channel.port2, capacity: link?.capacity ?? 0 } : null,
-      ...(register ? { register } : {}),
     };
-    const worker = new Worker(WORKER_BOOT, {
-      eval: true,
+    const worker = startModuleWorker(entry, {
       workerData: setup,
       transferList: channel ? [channel.port2] : [],
       ...(this.options.resourceLimits ? { resourceLimits: this.options.resourceLimits } : {}),

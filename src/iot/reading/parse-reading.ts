@@ -315,28 +315,8 @@ function validateAs(
     );
   }
 
-  if (pending) {
-    return pendingReading(
-      sensorId,
-      timestamp,
-      facilityId,
-      type,
-      quality,
-      primary,
-      opt(temperature),
-      opt(humidity),
-      opt(ax),
-      opt(ay),
-      opt(az),
-      opt(pressure),
-      opt(flow),
-      opt(voltage),
-      opt(current),
-      opt(power),
-      unit as string | undefined,
-    );
-  }
-  return plainReading(
+  const build = pending ? pendingReading : plainReading;
+  return build(
     sensorId,
     timestamp,
     facilityId,

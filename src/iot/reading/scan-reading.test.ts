@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { RECORD_MEMO } from "../../engine/index.js";
+import { seededRandom } from "../../engine/testing/index.js";
 import {
   DEFAULT_MAX_FUTURE_MS,
   DEFAULT_MIN_TIMESTAMP,
@@ -9,23 +10,11 @@ import {
   validateOrFail,
   validatePendingOrFail,
 } from "./parse-reading.js";
-import type { Reading } from "./reading.js";
+import { MEASURE_FIELDS, type Reading, SENSOR_TYPES } from "./reading.js";
 import { scanReading } from "./scan-reading.js";
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
 const OPTIONS = { now: NOW, maxFutureMs: DEFAULT_MAX_FUTURE_MS };
-
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function scan(text: string, pending = false): Reading | null {
   return scanReading(text, NOW, DEFAULT_MAX_FUTURE_MS, DEFAULT_MIN_TIMESTAMP, pending);
@@ -59,20 +48,7 @@ function agrees(text: string): boolean {
   return true;
 }
 
-const TYPES = ["temperature", "vibration", "pressure", "power", "generic"];
-const MEASURES = [
-  "temperature_celsius",
-  "humidity",
-  "acceleration_x",
-  "acceleration_y",
-  "acceleration_z",
-  "pressure_psi",
-  "flow_rate",
-  "voltage",
-  "current",
-  "power_watts",
-  "value",
-];
+const MEASURES = [...MEASURE_FIELDS, "value"];
 
 function randomNumber(r: () => number): number {
   switch (Math.floor(r() * 8)) {
@@ -105,7 +81,7 @@ function randomReading(r: () => number, i: number): Record<string, unknown> {
             .toISOString()
             .replace("Z", r() < 0.5 ? "Z" : "+00:00"),
     facility_id: `F${i % 7}`,
-    sensor_type: TYPES[Math.floor(r() * TYPES.length)],
+    sensor_type: SENSOR_TYPES[Math.floor(r() * SENSOR_TYPES.length)],
     quality_score: r() < 0.1 ? 1 : Math.round(r() * 100) / 100,
   };
   for (const m of MEASURES) {
@@ -162,7 +138,7 @@ function mutate(text: string, r: () => number): string {
 
 describe("scanReading", () => {
   it("accepts the common forms and builds what JSON.parse and validation build", () => {
-    const r = rng(1);
+    const r = seededRandom(1);
     let accepted = 0;
     let valid = 0;
     for (let i = 0; i < 20_000; i++) {
@@ -183,7 +159,7 @@ describe("scanReading", () => {
   });
 
   it("never accepts what the general path rejects or reads differently (mutated input)", () => {
-    const r = rng(2);
+    const r = seededRandom(2);
     let accepted = 0;
     for (let i = 0; i < 60_000; i++) {
       let text = JSON.stringify(randomReading(r, i));
@@ -195,7 +171,7 @@ describe("scanReading", () => {
   });
 
   it("reads JSON numbers exactly as JSON.parse does", () => {
-    const r = rng(3);
+    const r = seededRandom(3);
     const texts = [
       "0",
       "-0",
@@ -272,7 +248,7 @@ describe("scanReading", () => {
 
 describe("parseOrFail with the fast path", () => {
   it("gives the general path's result, reason code and message for every input", () => {
-    const r = rng(4);
+    const r = seededRandom(4);
     for (let i = 0; i < 20_000; i++) {
       let text = JSON.stringify(randomReading(r, i));
       if (i % 2 === 1) text = mutate(text, r);

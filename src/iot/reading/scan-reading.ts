@@ -19,7 +19,7 @@
 import { parseIsoTimestampIn } from "./iso-timestamp.js";
 import { pendingReading } from "./pending-reading.js";
 import { plainReading } from "./plain-reading.js";
-import type { Reading, SensorType } from "./reading.js";
+import { MEASURE_FIELDS, type Reading, SENSOR_TYPES, type SensorType } from "./reading.js";
 
 /** 9999-12-31T23:59:59.999Z, as in `parse-reading.ts`. */
 const MAX_TIMESTAMP = 253_402_300_799_999;
@@ -53,21 +53,11 @@ const NAMES = [
   "facility_id",
   "sensor_type",
   "quality_score",
-  "temperature_celsius",
-  "humidity",
-  "acceleration_x",
-  "acceleration_y",
-  "acceleration_z",
-  "pressure_psi",
-  "flow_rate",
-  "voltage",
-  "current",
-  "power_watts",
+  ...MEASURE_FIELDS,
   "value",
   "unit",
 ].map(ascii);
-const TYPE_NAMES = ["temperature", "vibration", "pressure", "power", "generic"] as const;
-const TYPE_BYTES = TYPE_NAMES.map(ascii);
+const TYPE_BYTES = SENSOR_TYPES.map(ascii);
 const NULL = ascii("null");
 const TRUE = ascii("true");
 const FALSE = ascii("false");
@@ -402,7 +392,7 @@ function sensorTypeOf(b: Uint8Array, start: number, length: number): string {
     default:
       return "";
   }
-  return named(b, start, TYPE_BYTES[t] as Uint8Array) ? (TYPE_NAMES[t] as string) : "";
+  return named(b, start, TYPE_BYTES[t] as Uint8Array) ? (SENSOR_TYPES[t] as string) : "";
 }
 
 /** The value of the last number {@link scanNumber} read (a typed array: no number box per write). */
