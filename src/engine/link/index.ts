@@ -4,6 +4,7 @@ export {
   type LinkEntry,
   type LinkedRecord,
   type LinkForget,
+  type LinkRun,
 } from "./job-link.js";
 export type { LinkSinkProgress, UnconfirmedItem } from "./link-sink.js";
 export {

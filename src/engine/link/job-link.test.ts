@@ -267,6 +267,45 @@ describe("JobLink", () => {
     );
   });
 
+  it("keeps an id written by a run that died without a checkpoint, whatever epoch a later run gives it", async () => {
+    // Run B restarted from checkpoint 3 and wrote r1 in its epoch 4, then died before
+    // committing checkpoint 4. Run C restarted from 3 too and committed its own
+    // checkpoint 4, before r1 came round again; run D resumes from C's checkpoint 4, so
+    // it writes r1 again. Checkpoint ids alone would call B's epoch 4 covered.
+    const link = new JobLink<R>({ id: (r) => r.id });
+    const r1 = { id: "r1", k: "a", v: 1 };
+    const r2 = { id: "r2", k: "a", v: 2 };
+    const entries = [
+      { kind: "record" as const, seq: 1, id: "r1", run: "B", epoch: 4, value: r1 },
+      { kind: "record" as const, seq: 2, id: "r2", run: "A", epoch: 2, value: r2 },
+      {
+        kind: "forget" as const,
+        seq: 3,
+        lineage: [
+          { run: "A", last: 3 },
+          { run: "C", last: 4 },
+          { run: "D", last: 4 },
+        ],
+        keep: [],
+      },
+      { kind: "record" as const, seq: 4, id: "r1", run: "D", epoch: 5, value: r1 },
+    ];
+    for (const [i, entry] of entries.entries()) link.push({ kind: "entry", entry, time: i });
+    link.push({ kind: "end" });
+    const linked = linkedStream("link", link);
+    const out = new CollectingSink<R>();
+    const job = dataflow("down", [linked.records.to("out", out), linked.confirm]).job();
+    await job.run();
+    assert.deepEqual(
+      out.values.map((r) => r.id),
+      ["r1", "r2"],
+    );
+    const dedup = job.snapshot().steps.get("link-dedup");
+    const remembered = JSON.stringify([...(dedup?.partitions.values() ?? [])]);
+    assert.match(remembered, /"r1"/, "r1 is remembered as written by run D");
+    assert.doesNotMatch(remembered, /"r2"/, "r2, covered by A's checkpoint 3, is forgotten");
+  });
+
   it("fails the upstream job when the downstream job fails", async () => {
     const link = new JobLink<R>({ id: (r) => r.id });
     const upstream = dataflow("up", [

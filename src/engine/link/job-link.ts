@@ -27,24 +27,38 @@ export interface LinkedRecord<T> {
   /** Position in this process's link (not kept across restarts). */
   readonly seq: number;
   readonly id: string;
-  /** The upstream checkpoint that covers the record. */
+  /** The upstream run that wrote the record (see {@link LinkForget}). */
+  readonly run: string;
+  /** The upstream checkpoint that covers the record, once its run commits it. */
   readonly epoch: number;
   readonly value: T;
 }
 
 /**
- * The upstream checkpoint `upTo` committed: ids of epochs up to it may be forgotten,
- * except `keep` (records not yet confirmed at its barrier, which a restore sends again).
- * With `restart`, the upstream job has just (re)started from checkpoint `upTo` (0: from
- * nothing): ids of later epochs were written by a run that is gone, and the new run may
- * write them again in any epoch, so they are kept until they come again.
+ * A run of the upstream job (from one start to its stop or crash) and the last
+ * checkpoint it committed: every record it wrote with an epoch up to `last` is covered
+ * by the upstream checkpoints.
+ */
+export interface LinkRun {
+  readonly run: string;
+  readonly last: number;
+}
+
+/**
+ * An upstream checkpoint committed, or the upstream job (re)started from one. `lineage`
+ * lists the runs whose checkpoints led to it, the current run last. A record id whose
+ * run and epoch the lineage covers may be forgotten (a restore never sends it again),
+ * except `keep` (records not yet confirmed at the checkpoint's barrier, which a restore
+ * sends again). An id written by a run of the lineage after its last checkpoint, or by
+ * a run not in it, was written by a run that is gone: the current run may write it
+ * again in any epoch, so it is kept until it comes again. Checkpoint ids alone cannot
+ * tell: two runs that restarted from the same checkpoint number their epochs alike.
  */
 export interface LinkForget {
   readonly kind: "forget";
   readonly seq: number;
-  readonly upTo: number;
+  readonly lineage: readonly LinkRun[];
   readonly keep: readonly string[];
-  readonly restart: boolean;
 }
 
 /** What the downstream job's source emits. */

@@ -3,9 +3,10 @@
  * watermark) for the downstream job at once and keeps it until the downstream job
  * confirms it.
  */
+import { randomUUID } from "node:crypto";
 import type { Batch } from "../batch.js";
 import type { Sink, SinkContext, SinkWriter } from "../sink.js";
-import type { JobLink } from "./job-link.js";
+import type { JobLink, LinkRun } from "./job-link.js";
 
 /**
  * A record or watermark not yet confirmed by the downstream job, as it goes into the
@@ -18,6 +19,7 @@ export type UnconfirmedItem<T> =
   | {
       readonly kind: "record";
       readonly id: string;
+      readonly run: string;
       readonly epoch: number;
       readonly time: number;
       readonly value: T;
@@ -27,6 +29,8 @@ export type UnconfirmedItem<T> =
 /** What the link sink puts in the upstream checkpoint: what to send again after a restore. */
 export interface LinkSinkProgress<T> {
   readonly unconfirmed: readonly UnconfirmedItem<T>[];
+  /** The runs whose checkpoints led to this one, this one's run last (absent before 2026-11-24). */
+  readonly lineage?: readonly LinkRun[];
 }
 
 export class LinkSink<T> implements Sink<T> {
@@ -37,8 +41,10 @@ export class LinkSink<T> implements Sink<T> {
   async open(context: SinkContext): Promise<SinkWriter<T>> {
     const restored = context.restored;
     const from = restored?.checkpointId ?? 0;
-    const writer = new LinkSinkWriter(this.link, from + 1);
-    writer.restart(from, restored?.progress);
+    const progress = restored?.progress as LinkSinkProgress<T> | undefined;
+    const before = Array.isArray(progress?.lineage) ? progress.lineage : [];
+    const writer = new LinkSinkWriter(this.link, from, before);
+    writer.restart(progress);
     return writer;
   }
 }
@@ -49,11 +55,21 @@ class LinkSinkWriter<T> implements SinkWriter<T> {
   #unconfirmed: UnconfirmedItem<T>[] = [];
   #confirmedUpTo = 0;
   #finished = false;
+  /** This run: a new one each time the upstream job opens the sink. */
+  readonly #run = randomUUID();
+  #epoch: number;
+  /** The runs before this one, and this one with its last committed checkpoint. */
+  readonly #before: readonly LinkRun[];
+  #last: number;
 
   constructor(
     private readonly link: JobLink<T>,
-    private epoch: number,
+    from: number,
+    before: readonly LinkRun[],
   ) {
+    this.#before = before;
+    this.#last = from;
+    this.#epoch = from + 1;
     link.onConfirm((seq) => this.#confirmed(seq));
   }
 
@@ -62,16 +78,17 @@ class LinkSinkWriter<T> implements SinkWriter<T> {
   }
 
   /**
-   * At the start: tells the downstream job where this run resumes from (checkpoint
-   * `from`, 0 for none), then sends again, in their order, the records and watermarks
-   * that checkpoint had not seen confirmed.
+   * At the start: tells the downstream job which runs led to the checkpoint this run
+   * resumes from, then sends again, in their order, the records and watermarks that
+   * checkpoint had not seen confirmed (each with the run and epoch it was written in).
    */
-  restart(from: number, progress: unknown): void {
-    const listed = (progress as LinkSinkProgress<T> | undefined)?.unconfirmed;
+  restart(progress: LinkSinkProgress<T> | undefined): void {
+    const listed = progress?.unconfirmed;
     const unconfirmed = Array.isArray(listed) ? listed : [];
-    this.#control(from, unconfirmed, true);
+    this.#control(unconfirmed);
     for (const u of unconfirmed) {
-      if (u.kind === "record") this.#send(u.id, u.epoch, u.value, u.time);
+      // A record of a checkpoint taken before runs were recorded: of no known run.
+      if (u.kind === "record") this.#send(u.id, u.run ?? "", u.epoch, u.value, u.time);
       else this.watermark(u.time ?? Number.POSITIVE_INFINITY);
     }
   }
@@ -80,7 +97,7 @@ class LinkSinkWriter<T> implements SinkWriter<T> {
     const { values, times } = batch;
     for (let i = 0; i < values.length; i++) {
       const value = values[i] as T;
-      this.#send(this.link.id(value), this.epoch, value, times[i] as number);
+      this.#send(this.link.id(value), this.#run, this.#epoch, value, times[i] as number);
     }
   }
 
@@ -101,13 +118,17 @@ class LinkSinkWriter<T> implements SinkWriter<T> {
 
   async prepareCommit(checkpointId: number): Promise<LinkSinkProgress<T>> {
     this.link.throwIfFailed();
-    this.epoch = checkpointId + 1;
-    return { unconfirmed: [...this.#unconfirmed] };
+    this.#epoch = checkpointId + 1;
+    return {
+      unconfirmed: [...this.#unconfirmed],
+      lineage: [...this.#before, { run: this.#run, last: checkpointId }],
+    };
   }
 
   async commit(checkpointId: number, progress: unknown): Promise<void> {
     if (this.link.failure !== null) return;
-    this.#control(checkpointId, (progress as LinkSinkProgress<T>).unconfirmed, false);
+    this.#last = checkpointId;
+    this.#control((progress as LinkSinkProgress<T>).unconfirmed);
   }
 
   async close(): Promise<void> {
@@ -115,10 +136,10 @@ class LinkSinkWriter<T> implements SinkWriter<T> {
     if (this.#finished && this.link.failure === null) this.link.push({ kind: "end" });
   }
 
-  #send(id: string, epoch: number, value: T, time: number): void {
+  #send(id: string, run: string, epoch: number, value: T, time: number): void {
     const seq = this.link.nextSeq();
-    this.link.push({ kind: "entry", entry: { kind: "record", seq, id, epoch, value }, time });
-    this.#keep(seq, { kind: "record", id, epoch, time, value });
+    this.link.push({ kind: "entry", entry: { kind: "record", seq, id, run, epoch, value }, time });
+    this.#keep(seq, { kind: "record", id, run, epoch, time, value });
   }
 
   #keep(seq: number, item: UnconfirmedItem<T>): void {
@@ -145,13 +166,15 @@ class LinkSinkWriter<T> implements SinkWriter<T> {
     }
   }
 
-  #control(upTo: number, unconfirmed: readonly UnconfirmedItem<T>[], restart: boolean): void {
+  /** The lineage of this run's last committed checkpoint (or of the one it resumed from), and what it keeps. */
+  #control(unconfirmed: readonly UnconfirmedItem<T>[]): void {
     const keep: string[] = [];
     for (const u of unconfirmed) if (u.kind === "record") keep.push(u.id);
+    const lineage = [...this.#before, { run: this.#run, last: this.#last }];
     const w = this.link.lastWatermark;
     this.link.push({
       kind: "entry",
-      entry: { kind: "forget", seq: this.link.nextSeq(), upTo, keep, restart },
+      entry: { kind: "forget", seq: this.link.nextSeq(), lineage, keep },
       // Event time of a control entry: the last watermark (any finite time would do).
       time: Number.isFinite(w) ? w : 0,
     });

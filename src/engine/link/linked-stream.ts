@@ -11,10 +11,13 @@ import { type SinkStep, type Stream, source } from "../stream/stream.js";
 import type { JobLink, LinkEntry } from "./job-link.js";
 
 /**
- * The epoch of an id written by an upstream run that has since restarted from an
- * earlier checkpoint: it stays until written again (JSON-safe, above every epoch).
+ * What the dedup step remembers of an id: the upstream run and epoch it was written in,
+ * or `ORPHANED` when that run is gone without a checkpoint covering it (the id stays
+ * until it is written again). A bare number is an epoch remembered before runs were
+ * recorded (of no known run).
  */
-const ORPHANED = Number.MAX_SAFE_INTEGER;
+type Written = readonly [run: string, epoch: number] | number;
+const ORPHANED = -1;
 
 /** The records a linked job reads, and the sink step it must include. */
 export interface LinkedStream<T> {
@@ -36,19 +39,27 @@ export function linkedStream<T>(name: string, link: JobLink<T>): LinkedStream<T>
     idleTimeout: Number.POSITIVE_INFINITY,
     advanceWhenQuiet: false,
   });
-  const seen = mapState<string, number>("seen");
+  const seen = mapState<string, Written>("seen");
   const dedup: KeyedProcessFunction<number, LinkEntry<T>, T> = {
     processElement(entry, ctx) {
       const ids = ctx.state(seen);
       if (entry.kind === "forget") {
         const keep = new Set(entry.keep);
+        const last = new Map(entry.lineage.map((r) => [r.run, r.last]));
+        const current = entry.lineage.at(-1)?.run;
         const forgotten: string[] = [];
         const orphaned: string[] = [];
-        for (const [id, epoch] of ids.entries()) {
-          if (epoch > entry.upTo) {
-            if (entry.restart && epoch !== ORPHANED) orphaned.push(id);
-          } else if (!keep.has(id)) {
-            forgotten.push(id);
+        for (const [id, written] of ids.entries()) {
+          if (typeof written === "number") {
+            if (written !== ORPHANED) orphaned.push(id);
+            continue;
+          }
+          const [run, epoch] = written;
+          const covered = last.get(run);
+          if (covered !== undefined && epoch <= covered) {
+            if (!keep.has(id)) forgotten.push(id);
+          } else if (run !== current) {
+            orphaned.push(id);
           }
         }
         for (const id of forgotten) ids.delete(id);
@@ -57,11 +68,11 @@ export function linkedStream<T>(name: string, link: JobLink<T>): LinkedStream<T>
       }
       const known = ids.get(entry.id);
       if (known === undefined) {
-        ids.set(entry.id, entry.epoch);
+        ids.set(entry.id, [entry.run, entry.epoch]);
         ctx.emit(entry.value);
-      } else if (known === ORPHANED || entry.epoch > known) {
-        // Written again (after a restart upstream): it is now of this epoch.
-        ids.set(entry.id, entry.epoch);
+      } else if (typeof known === "number" || known[0] !== entry.run || entry.epoch > known[1]) {
+        // Written again (by a run after a restart upstream): it is now of that run.
+        ids.set(entry.id, [entry.run, entry.epoch]);
       }
     },
   };
