@@ -45,6 +45,15 @@ export interface SinkWriter<T> {
    */
   prepareCommit?(checkpointId: number): Promise<unknown>;
   /**
+   * True when `prepareCommit` takes its share of the writes when it is called, not when
+   * its promise settles: a record written after the call belongs to the next
+   * checkpoint, however long the promise takes. The job then lets the dataflow go on
+   * while it settles (`write` and `flush` may be called meanwhile), and only the
+   * checkpoint's commit waits for it: a slow prepare (a Parquet segment written at the
+   * barrier) does not pause the pipeline.
+   */
+  readonly preparesInBackground?: boolean;
+  /**
    * The checkpoint covering the prepared writes is committed: publish them.
    * Idempotent: after a crash it may run again (from `SinkContext.restored`).
    */

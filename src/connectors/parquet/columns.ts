@@ -1,8 +1,8 @@
 /**
  * Column specifications of the Parquet archive sink: the DuckDB types it supports, how
  * a JavaScript value of each is checked and turned into a cell (a number or a string)
- * of the CSV text DuckDB loads (see `csv-text.ts` and `csv-select.ts`), and
- * which partition values can name a folder.
+ * that DuckDB stages (see `segment-store.ts` and `staged-select.ts`), and which
+ * partition values can name a folder.
  */
 
 /**
@@ -43,8 +43,9 @@ export interface ColumnSpec {
 export const INVALID: unique symbol = Symbol("invalid");
 
 /**
- * A checked value as DuckDB reads it from CSV text (`csvTypeOf`): a number (written as
- * its shortest exact text), a string (written quoted when it must be) or `null` (NULL).
+ * A checked value as DuckDB stages it: a number (kept as a DOUBLE), a string (kept in a
+ * dictionary, by code) or `null` (NULL); `castOf` and `loadExpression` say how it
+ * becomes the column's value.
  */
 export type Cell = number | string | null;
 
@@ -98,11 +99,15 @@ function date(v: unknown): Cell | typeof INVALID {
   return ms === undefined ? INVALID : Math.floor(ms / MS_PER_DAY);
 }
 
+/** Which cells a column's encoder gives: numbers, strings or both. */
+export type CellKinds = "number" | "string" | "both";
+
 interface TypeInfo {
   readonly encode: Encoder;
-  /** The type DuckDB reads the cell as. */
-  readonly csvType: string;
-  /** SQL making the column's value of the cell read as `csvType` (`cell`, an identifier). */
+  readonly cells: CellKinds;
+  /** The type the staged cell is cast to. */
+  readonly cast: string;
+  /** SQL making the column's value of the cell cast to `cast` (`cell`, an SQL expression). */
   readonly load?: (cell: string) => string;
   readonly expected: string;
 }
@@ -112,27 +117,32 @@ const number: Encoder = (v) => (v == null ? null : typeof v === "number" ? v : I
 const TYPES: Record<ParquetColumnType, TypeInfo> = {
   VARCHAR: {
     encode: (v) => (v == null ? null : typeof v === "string" ? v : INVALID),
-    csvType: "VARCHAR",
+    cells: "string",
+    cast: "VARCHAR",
     expected: "a string",
   },
   BOOLEAN: {
-    encode: (v) => (v == null ? null : typeof v === "boolean" ? String(v) : INVALID),
-    csvType: "BOOLEAN",
+    encode: (v) => (v == null ? null : typeof v === "boolean" ? Number(v) : INVALID),
+    cells: "number",
+    cast: "BOOLEAN",
     expected: "a boolean",
   },
   TINYINT: {
     encode: integer(-128, 127),
-    csvType: "TINYINT",
+    cells: "number",
+    cast: "TINYINT",
     expected: "an integer in [-128, 127]",
   },
   SMALLINT: {
     encode: integer(-32_768, 32_767),
-    csvType: "SMALLINT",
+    cells: "number",
+    cast: "SMALLINT",
     expected: "an integer in [-32768, 32767]",
   },
   INTEGER: {
     encode: integer(-2_147_483_648, 2_147_483_647),
-    csvType: "INTEGER",
+    cells: "number",
+    cast: "INTEGER",
     expected: "a 32-bit integer",
   },
   BIGINT: {
@@ -141,20 +151,23 @@ const TYPES: Record<ParquetColumnType, TypeInfo> = {
       if (typeof v === "bigint") return v >= INT64_MIN && v <= INT64_MAX ? String(v) : INVALID;
       return Number.isSafeInteger(v) ? (v as number) : INVALID;
     },
-    csvType: "BIGINT",
+    cells: "both",
+    cast: "BIGINT",
     expected: "a safe integer or a 64-bit bigint",
   },
   FLOAT: {
     // Rounded to single precision here, as storing into a FLOAT does: the shortest text
     // of that double then reads back as that same float.
     encode: (v) => (v == null ? null : typeof v === "number" ? Math.fround(v) : INVALID),
-    csvType: "FLOAT",
+    cells: "number",
+    cast: "FLOAT",
     expected: "a number",
   },
-  DOUBLE: { encode: number, csvType: "DOUBLE", expected: "a number" },
+  DOUBLE: { encode: number, cells: "number", cast: "DOUBLE", expected: "a number" },
   DATE: {
     encode: date,
-    csvType: "INTEGER",
+    cells: "number",
+    cast: "INTEGER",
     load: (cell) => `(DATE '1970-01-01' + ${cell})`,
     expected: 'a "YYYY-MM-DD" string or a Date',
   },
@@ -164,25 +177,28 @@ const TYPES: Record<ParquetColumnType, TypeInfo> = {
       const ms = millis(v);
       return ms === undefined ? INVALID : Math.round(ms);
     },
-    csvType: "BIGINT",
+    cells: "number",
+    cast: "BIGINT",
     load: (cell) => `CAST(make_timestamp_ms(${cell}) AS TIMESTAMP_MS)`,
     expected: "epoch milliseconds or a Date (within the range of a Date)",
   },
   TIMESTAMP: {
     encode: micros,
-    csvType: "BIGINT",
+    cells: "number",
+    cast: "BIGINT",
     load: (cell) => `make_timestamp(${cell})`,
     expected: "epoch milliseconds or a Date (within the range of a Date)",
   },
   TIMESTAMPTZ: {
     encode: micros,
-    csvType: "BIGINT",
+    cells: "number",
+    cast: "BIGINT",
     load: (cell) => `make_timestamptz(${cell})`,
     expected: "epoch milliseconds or a Date (within the range of a Date)",
   },
 };
 
-/** Epoch microseconds, an integer below 2^63 in magnitude (exact as text). */
+/** Epoch microseconds, an integer below 2^63 in magnitude. */
 function micros(v: unknown): Cell | typeof INVALID {
   if (v == null) return null;
   const ms = millis(v);
@@ -194,12 +210,17 @@ export function encoderOf(type: ParquetColumnType): Encoder {
   return TYPES[type].encode;
 }
 
-/** The type DuckDB reads a column's CSV cells as. */
-export function csvTypeOf(type: ParquetColumnType): string {
-  return TYPES[type].csvType;
+/** Which cells a column's encoder gives. */
+export function cellsOf(type: ParquetColumnType): CellKinds {
+  return TYPES[type].cells;
 }
 
-/** SQL turning `cell`, a CSV column read as {@link csvTypeOf}, into a value of `type`. */
+/** The type a column's staged cells are cast to before {@link loadExpression}. */
+export function castOf(type: ParquetColumnType): string {
+  return TYPES[type].cast;
+}
+
+/** SQL turning `cell`, a staged cell cast to {@link castOf}, into a value of `type`. */
 export function loadExpression(type: ParquetColumnType, cell: string): string {
   return TYPES[type].load?.(cell) ?? cell;
 }

@@ -2,7 +2,7 @@
  * Tests of the background Parquet segments (`segmentRows`): an epoch made of several
  * segments gets one file per segment and partition folder, every row exactly once,
  * also across a crash before the checkpoint or between `prepareCommit` and `commit`;
- * and the string dictionaries shared with the CSV thread starting over.
+ * and the string dictionaries shared with the DuckDB thread starting over.
  */
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";

@@ -7,12 +7,12 @@
  * in `staging.ts` and docs/connectors-parquet.md.
  */
 import { mkdir } from "node:fs/promises";
-import { DuckDBInstance } from "@duckdb/node-api";
 import type { Sink, SinkContext, SinkWriter } from "../../engine/index.js";
 import { COLUMN_NAME, type ColumnSpec, isColumnType } from "./columns.js";
 import { ArchiveDirectoryInUseError, ParquetSinkError } from "./errors.js";
-import { type Database, ParquetArchiveWriter } from "./parquet-archive-writer.js";
+import { ParquetArchiveWriter } from "./parquet-archive-writer.js";
 import { parseProgress, publishAll } from "./progress.js";
+import { SegmentWriter } from "./segment-writer.js";
 import { listPublished, pruneEmptyFolders, remove, STAGING, syncPath } from "./staging.js";
 
 export type { ParquetSinkProgress } from "./progress.js";
@@ -45,7 +45,7 @@ export interface ParquetArchiveSinkOptions<T> {
    * instead of refusing to start. Default false.
    */
   readonly overwrite?: boolean;
-  /** Buffered rows after which `needsFlush` turns true (they are then handed to the CSV thread). Default 8192. */
+  /** Buffered rows after which `needsFlush` turns true (they are then handed to the segment thread). Default 8192. */
   readonly bufferRows?: number;
   /**
    * Rows after which DuckDB writes the rows handed to it as Parquet in the background,
@@ -59,13 +59,13 @@ export interface ParquetArchiveSinkOptions<T> {
 
 /**
  * Archives records as Hive-partitioned Parquet files, exactly once, by checkpoint
- * epochs, using an in-memory DuckDB and a CSV thread per writer.
+ * epochs, using an in-memory DuckDB on a thread of its own per writer.
  *
  * - `write` checks each record's values (`row`) against the column types and buffers
- *   them in typed arrays. `flush` hands the buffer to the CSV thread, which writes it
- *   as a CSV file under `.staging/pending/`; every `segmentRows` rows, DuckDB reads
- *   those files (`read_csv`) and writes them with its partitioned `COPY` as a pending
- *   Parquet segment, fsynced. Both run behind the pipeline, in their own threads.
+ *   them in typed arrays. `flush` hands the buffer to the segment thread, which appends
+ *   it to a table of its DuckDB; every `segmentRows` rows, DuckDB writes that table
+ *   with its partitioned `COPY` as a pending Parquet segment under
+ *   `.staging/pending/`, fsynced. Both run behind the pipeline.
  * - `prepareCommit(n)` has DuckDB write the rows not in a segment yet the same way,
  *   moves every pending segment's files to
  *   `.staging/epoch-<n>/<k>=<v>/…/epoch-<n>-<i>.parquet.tmp`, fsyncs the folders and
@@ -140,23 +140,18 @@ export class ParquetArchiveSink<T> implements Sink<T> {
     }
     await remove(directory, STAGING);
     await syncPath(directory, directory);
-    const database = await openDatabase(directory, this.#options);
-    return new ParquetArchiveWriter(this.#options, database);
+    const store = await openStore(directory, this.#options);
+    return new ParquetArchiveWriter(this.#options, store);
   }
 }
 
-async function openDatabase<T>(
+async function openStore<T>(
   directory: string,
   options: ParquetArchiveSinkOptions<T>,
-): Promise<Database> {
-  let instance: DuckDBInstance | undefined;
+): Promise<SegmentWriter> {
   try {
-    instance = await DuckDBInstance.create(":memory:", {
-      threads: String(options.threads ?? 1),
-    });
-    return { instance, connection: await instance.connect() };
+    return await SegmentWriter.open({ columns: options.columns, threads: options.threads ?? 1 });
   } catch (error) {
-    instance?.closeSync();
     throw new ParquetSinkError(directory, "cannot start DuckDB", { cause: error });
   }
 }

@@ -1,22 +1,21 @@
 /**
  * The running writer of a `ParquetArchiveSink` (see `parquet-archive-sink.ts` for the
  * contract and docs/connectors-parquet.md for the design). On the event loop, `write`
- * only checks values and fills typed arrays; a worker thread turns them into CSV files,
- * and DuckDB, in its own thread, writes those as Hive-partitioned Parquet: in the
- * background every `segmentRows` rows, and the rest at the checkpoint barrier.
+ * only checks values and fills typed arrays; a worker thread appends them to an
+ * in-memory DuckDB and writes them as Hive-partitioned Parquet: in the background every
+ * `segmentRows` rows, and the rest at the checkpoint barrier.
  */
-import { unlink } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import type { Batch, SinkWriter } from "../../engine/index.js";
 import { SerialQueue } from "../serial-queue.js";
 import { type Encoder, encoderOf, expectedOf, partitionValueProblem } from "./columns.js";
-import { csvSelect, literal, quote } from "./csv-select.js";
-import { CsvWriter } from "./csv-writer.js";
 import { ParquetSinkError, ParquetValueError } from "./errors.js";
 import type { ParquetArchiveSinkOptions } from "./parquet-archive-sink.js";
 import { type ParquetSinkProgress, parseProgress, publishAll } from "./progress.js";
 import { CELL_NULL, CELL_NUMBER, CELL_STRING, RowBlock, StringCodes } from "./row-block.js";
+import type { SegmentWriter } from "./segment-writer.js";
+import { quote } from "./staged-select.js";
 import {
   claimSegment,
   listFiles,
@@ -33,16 +32,10 @@ export const DEFAULT_BUFFER_ROWS = 8192;
 export const DEFAULT_SEGMENT_ROWS = 262_144;
 /** Rows a block has room for before it grows, at most. */
 const BLOCK_ROWS = 8192;
-/** Blocks the CSV thread may have queued before `flush` waits for it. */
+/** Blocks the segment thread may have queued before `flush` waits for it. */
 const MAX_BLOCKS_IN_FLIGHT = 2;
 /** Segments DuckDB may have queued behind the one it writes before `flush` waits for it. */
 const MAX_SEGMENTS_IN_FLIGHT = 1;
-
-/** The in-memory DuckDB of one writer. */
-export interface Database {
-  readonly instance: DuckDBInstance;
-  readonly connection: DuckDBConnection;
-}
 
 /** A Parquet segment written by DuckDB, and the fsync of its files. */
 interface Segment {
@@ -52,47 +45,35 @@ interface Segment {
   readonly synced: Promise<void>;
 }
 
-/** A block's CSV file: rows handed to DuckDB, not in Parquet yet. */
-interface PendingCsv {
-  /** Absolute path. */
-  readonly file: string;
-  readonly rows: number;
-  /** Resolves, once the file is written, to its longest line (UTF-16 code units). */
-  readonly written: Promise<number>;
-}
-
 /**
  * A writer of a `ParquetArchiveSink`. DuckDB and file operations run one at a time, in
- * call order; the CSV thread and DuckDB run behind the pipeline, `flush` waiting only
+ * call order; the segment thread runs behind the pipeline, `flush` waiting only
  * when they fall more than {@link MAX_BLOCKS_IN_FLIGHT} blocks or
  * {@link MAX_SEGMENTS_IN_FLIGHT} segments behind.
  */
 export class ParquetArchiveWriter<T> implements SinkWriter<T> {
   readonly #directory: string;
   readonly #row: (value: T) => readonly unknown[];
-  readonly #options: ParquetArchiveSinkOptions<T>;
   readonly #names: readonly string[];
   readonly #encoders: readonly Encoder[];
   readonly #expected: readonly string[];
-  /** Per column: the set of partition values already checked, or `null` for other columns. */
-  readonly #checked: (Set<unknown> | null)[];
+  /** Per column: whether it is a `VARCHAR` partition column, whose values name folders. */
+  readonly #partition: boolean[];
   readonly #bufferRows: number;
   readonly #segmentRows: number;
   readonly #copyOptions: string;
-  readonly #database: Database;
-  readonly #csv = new CsvWriter();
-  /** Codes of string cells, shared with the CSV thread through the blocks sent to it. */
+  readonly #store: SegmentWriter;
+  /** Codes of string cells, shared with the segment thread through the blocks sent to it. */
   readonly #codes: StringCodes;
   /** Checked rows not handed over yet. */
   #block: RowBlock;
-  /** CSV files of rows not in a segment yet, oldest first. */
-  #pending: PendingCsv[] = [];
+  /** Appends of the rows not in a segment yet, oldest first. */
+  #pending: Promise<void>[] = [];
   #pendingRows = 0;
   /** Parquet segments written that no epoch has claimed yet, oldest first. */
   #segments: Segment[] = [];
-  #csvCount = 0;
   #segmentCount = 0;
-  /** Blocks the CSV thread has not written yet, and segments not written yet (never rejecting). */
+  /** Blocks the segment thread has not appended yet, and segments not written yet (never rejecting). */
   readonly #blocksInFlight: Promise<void>[] = [];
   readonly #segmentsInFlight: Promise<void>[] = [];
   /** Staged files prepared but not committed yet. */
@@ -105,15 +86,14 @@ export class ParquetArchiveWriter<T> implements SinkWriter<T> {
   );
   #closed = false;
 
-  constructor(options: ParquetArchiveSinkOptions<T>, database: Database) {
+  constructor(options: ParquetArchiveSinkOptions<T>, store: SegmentWriter) {
     this.#directory = options.directory;
     this.#row = options.row;
-    this.#options = options;
     this.#names = options.columns.map((c) => c.name);
     this.#encoders = options.columns.map((c) => encoderOf(c.type));
     this.#expected = options.columns.map((c) => expectedOf(c.type));
-    this.#checked = options.columns.map((c) =>
-      options.partitionBy.includes(c.name) && c.type === "VARCHAR" ? new Set() : null,
+    this.#partition = options.columns.map(
+      (c) => options.partitionBy.includes(c.name) && c.type === "VARCHAR",
     );
     this.#bufferRows = options.bufferRows ?? DEFAULT_BUFFER_ROWS;
     this.#segmentRows = options.segmentRows ?? DEFAULT_SEGMENT_ROWS;
@@ -127,10 +107,13 @@ export class ParquetArchiveWriter<T> implements SinkWriter<T> {
     ];
     if (options.rowGroupSize !== undefined) copy.push(`ROW_GROUP_SIZE ${options.rowGroupSize}`);
     this.#copyOptions = copy.join(", ");
-    this.#database = database;
+    this.#store = store;
     this.#codes = new StringCodes(this.#names.length);
     this.#block = this.#newBlock();
   }
+
+  /** `prepareCommit` queues its work at once: writes after it go to the next epoch. */
+  readonly preparesInBackground = true;
 
   get needsFlush(): boolean {
     return this.#block.rows >= this.#bufferRows;
@@ -142,7 +125,7 @@ export class ParquetArchiveWriter<T> implements SinkWriter<T> {
     const { values } = batch;
     const width = this.#names.length;
     const encoders = this.#encoders;
-    const checked = this.#checked;
+    const partition = this.#partition;
     const block = this.#block;
     const codes = this.#codes;
     for (let i = 0; i < values.length; i++) {
@@ -170,7 +153,13 @@ export class ParquetArchiveWriter<T> implements SinkWriter<T> {
           numbers[base + c] = cell;
           kinds[base + c] = CELL_NUMBER;
         } else if (typeof cell === "string") {
-          numbers[base + c] = codes.code(block, c, cell);
+          let code = codes.lookup(c, cell);
+          if (code === undefined) {
+            // Checked once, before it is coded: a value in a dictionary has passed.
+            if (partition[c]) this.#checkPartition(c, cell);
+            code = codes.add(block, c, cell);
+          }
+          numbers[base + c] = code;
           kinds[base + c] = CELL_STRING;
         } else if (cell === null) kinds[base + c] = CELL_NULL;
         else {
@@ -182,8 +171,6 @@ export class ParquetArchiveWriter<T> implements SinkWriter<T> {
             `expected ${this.#expected[c]}, got ${describe(raw)} (record ${i} of a batch)`,
           );
         }
-        const seen = checked[c];
-        if (seen && typeof raw === "string" && !seen.has(raw)) this.#checkPartition(c, raw);
       }
       block.endRow();
     }
@@ -241,70 +228,52 @@ export class ParquetArchiveWriter<T> implements SinkWriter<T> {
     // the next `open` deletes what they left in the staging folder.
     this.#block = this.#newBlock();
     await this.#queue.idle();
-    await this.#csv.close();
-    const { instance, connection } = this.#database;
-    connection.closeSync();
-    instance.closeSync();
+    await this.#store.close();
   }
 
   #checkPartition(column: number, value: string): void {
     const name = this.#names[column] as string;
     const problem = partitionValueProblem(name, value);
     if (problem !== undefined) throw new ParquetValueError(this.#directory, name, problem);
-    const checked = this.#checked[column] as Set<unknown>;
-    if (checked.size >= 100_000) checked.clear();
-    checked.add(value);
   }
 
-  /** Sends the block's rows to the CSV thread, to be written as a pending CSV file. */
+  /** Sends the block's rows to the segment thread, to be appended to the next segment. */
   #handOver(): void {
     const block = this.#block;
     if (block.rows === 0) return;
     this.#block = this.#newBlock();
-    const file = path.join(this.#directory, PENDING, `rows-${++this.#csvCount}.csv`);
-    const written = this.#csv.write(block.data(), file);
-    track(this.#blocksInFlight, written);
-    this.#pending.push({ file, rows: block.rows, written });
+    const appended = this.#store.append(this.#segmentCount + 1, block.data());
+    track(this.#blocksInFlight, appended);
+    this.#pending.push(appended);
     this.#pendingRows += block.rows;
   }
 
   /**
-   * Queues the writing of every pending CSV file as a Parquet segment: DuckDB's
-   * partitioned `COPY` from `read_csv` into a pending segment folder; the CSV files are
-   * then deleted, and the segment's files synced while DuckDB goes on with the next
-   * operation. Returns the queued operation.
+   * Queues the writing of the rows appended since the last segment as a Parquet
+   * segment: DuckDB's partitioned `COPY` into a pending segment folder, whose files are
+   * then synced while DuckDB goes on with the next operation. Returns the queued
+   * operation.
    */
   #startSegment(): Promise<void> {
     const pending = this.#pending;
     this.#pending = [];
     this.#pendingRows = 0;
-    const segment = segmentFolder(++this.#segmentCount);
+    const number = ++this.#segmentCount;
+    const segment = segmentFolder(number);
     const directory = this.#directory;
     return this.#queue.run(() =>
       this.#io("cannot write rows as Parquet", async () => {
-        try {
-          let longest = 0;
-          for (const { written } of pending) longest = Math.max(longest, await written);
-          if (this.#closed) return;
-          const select = csvSelect(
-            this.#options.columns,
-            pending.map((p) => p.file),
-            longest,
-          );
-          await this.#database.connection.run(
-            `COPY (${select}) TO ${literal(path.join(directory, segment))} (${this.#copyOptions})`,
-          );
-          const files = await listFiles(directory, segment, false);
-          const synced = syncAll(
-            directory,
-            files.map((file) => path.join(directory, file)),
-          );
-          synced.catch(() => {}); // awaited by the staging of the epoch that claims it
-          this.#segments.push({ folder: segment, synced });
-        } finally {
-          // Gone already, or left for the next `open` to clear with the staging folder.
-          for (const { file } of pending) await unlink(file).catch(() => {});
-        }
+        await Promise.all(pending);
+        if (this.#closed) return;
+        await mkdir(path.join(directory, PENDING), { recursive: true });
+        await this.#store.copy(number, path.join(directory, segment), this.#copyOptions);
+        const files = await listFiles(directory, segment, false);
+        const synced = syncAll(
+          directory,
+          files.map((file) => path.join(directory, file)),
+        );
+        synced.catch(() => {}); // awaited by the staging of the epoch that claims it
+        this.#segments.push({ folder: segment, synced });
       }),
     );
   }
@@ -337,7 +306,7 @@ export class ParquetArchiveWriter<T> implements SinkWriter<T> {
     return staged;
   }
 
-  /** Resolves once the CSV thread and DuckDB are close enough behind. */
+  /** Resolves once the segment thread is close enough behind. */
   async #room(): Promise<void> {
     const blocks = this.#blocksInFlight;
     while (blocks.length > MAX_BLOCKS_IN_FLIGHT) await blocks[0];
@@ -350,7 +319,7 @@ export class ParquetArchiveWriter<T> implements SinkWriter<T> {
     // Room for the rows that make `needsFlush` true and a batch more, mostly.
     const width = this.#names.length;
     const capacity = Math.min(this.#bufferRows, BLOCK_ROWS) + 2048;
-    const arrays = this.#csv.spareArrays(width * capacity);
+    const arrays = this.#store.spareArrays(width * capacity);
     return new RowBlock(width, capacity, this.#codes.trim(), arrays);
   }
 

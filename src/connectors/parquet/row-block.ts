@@ -1,6 +1,6 @@
 /**
  * Rows of checked cells (see `columns.ts`) in flat typed arrays, built by `write` on the
- * event loop and handed whole to the CSV writer thread. A number cell holds its value,
+ * event loop and handed whole to the writer's DuckDB thread. A number cell holds its value,
  * a string cell the string's code in its column's dictionary ({@link StringCodes}), and
  * a kind per cell says which (or NULL). The typed arrays are transferred, not copied;
  * only strings new to a dictionary are copied, once.
@@ -81,26 +81,41 @@ export class RowBlock {
 const MAX_CODES = 65_536;
 
 /**
- * The codes of string cells, per column: each distinct string is sent to the CSV thread
- * once, then by code (the thread keeps the same dictionaries, in block order).
+ * The codes of string cells, per column: each distinct string is sent to the DuckDB
+ * thread once, then by code (the thread keeps the same dictionaries, in block order).
  */
 export class StringCodes {
   readonly #codes: Map<string, number>[];
+  /** Per column, the string looked up or added last and its code: values often repeat. */
+  readonly #lastString: (string | undefined)[];
+  readonly #lastCode: number[];
 
   constructor(width: number) {
     this.#codes = Array.from({ length: width }, () => new Map());
+    this.#lastString = new Array<string | undefined>(width).fill(undefined);
+    this.#lastCode = new Array<number>(width).fill(0);
   }
 
-  /** The code of `value` in `column`, added to `block` when new. */
-  code(block: RowBlock, column: number, value: string): number {
-    const codes = this.#codes[column] as Map<string, number>;
-    let code = codes.get(value);
-    if (code === undefined) {
-      code = codes.size;
-      codes.set(value, code);
-      block.added.push(value);
-      block.addedColumns.push(column);
+  /** The code of `value` in `column`, or `undefined` when it has none yet. */
+  lookup(column: number, value: string): number | undefined {
+    if (this.#lastString[column] === value) return this.#lastCode[column];
+    const code = this.#codes[column]?.get(value);
+    if (code !== undefined) {
+      this.#lastString[column] = value;
+      this.#lastCode[column] = code;
     }
+    return code;
+  }
+
+  /** Gives `value`, which has no code in `column` yet, the next one, and adds it to `block`. */
+  add(block: RowBlock, column: number, value: string): number {
+    const codes = this.#codes[column] as Map<string, number>;
+    const code = codes.size;
+    codes.set(value, code);
+    block.added.push(value);
+    block.addedColumns.push(column);
+    this.#lastString[column] = value;
+    this.#lastCode[column] = code;
     return code;
   }
 
@@ -110,6 +125,7 @@ export class StringCodes {
     this.#codes.forEach((codes, column) => {
       if (codes.size > MAX_CODES) {
         codes.clear();
+        this.#lastString[column] = undefined;
         resets.push(column);
       }
     });

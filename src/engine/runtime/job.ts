@@ -457,6 +457,7 @@ export class Job {
     let bytes = 0;
     let keys = 0;
     let pauseMs: number;
+    let preparing: Promise<unknown>[] = [];
     try {
       if (store) {
         for (const op of this.#graph.operators) {
@@ -476,18 +477,18 @@ export class Job {
           positions.push({ step: s.compiled.name, partition, position: JSON.stringify(position) });
         }
       }
-      const prepared = await this.#serially(() =>
-        Promise.all(
-          this.#sinks.map(({ writer }) =>
-            writer.prepareCommit ? writer.prepareCommit(id) : writer.flush().then(() => undefined),
-          ),
-        ),
+      // Every sink is at the barrier at once; those preparing in the background are
+      // awaited after the dataflow goes on.
+      preparing = await this.#serially(async () =>
+        this.#sinks.map(({ writer }) => {
+          const prepare = writer.prepareCommit
+            ? writer.prepareCommit(id)
+            : writer.flush().then(() => undefined);
+          prepare.catch(() => {}); // awaited below, but perhaps after another fails
+          return prepare;
+        }),
       );
-      this.#sinks.forEach(({ name }, i) => {
-        progress.push(prepared[i]);
-        if (prepared[i] !== undefined)
-          sinks.push({ step: name, progress: JSON.stringify(prepared[i]) });
-      });
+      await Promise.all(preparing.filter((_, i) => !this.#sinks[i]?.writer.preparesInBackground));
     } catch (error) {
       this.#cp.failed++;
       throw new StepFailedError(this.name, `checkpoint ${id} failed at the barrier`, {
@@ -498,6 +499,19 @@ export class Job {
       release();
       pauseMs = performance.now() - started;
       this.#scheduleWork();
+    }
+    try {
+      const prepared = await Promise.all(preparing);
+      this.#sinks.forEach(({ name }, i) => {
+        progress.push(prepared[i]);
+        if (prepared[i] !== undefined)
+          sinks.push({ step: name, progress: JSON.stringify(prepared[i]) });
+      });
+    } catch (error) {
+      this.#cp.failed++;
+      throw new StepFailedError(this.name, `checkpoint ${id} failed at the barrier`, {
+        cause: error,
+      });
     }
     try {
       if (store) {
