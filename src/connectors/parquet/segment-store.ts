@@ -160,6 +160,13 @@ export class SegmentStore {
   /** Closes DuckDB once the operations started have ended. */
   async close(): Promise<void> {
     await Promise.all([this.#appends, this.#copies]);
+    // Segments never written (the writer closed before their checkpoint): their rows go.
+    for (const open of this.#segments.values()) {
+      const segment = await open.catch(() => null);
+      segment?.rowAppender.closeSync();
+      segment?.dictionaryAppender.closeSync();
+    }
+    this.#segments.clear();
     this.#chunk.reset();
     this.#appending.closeSync();
     this.#copying.closeSync();
