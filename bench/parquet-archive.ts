@@ -9,8 +9,8 @@
  * "main thread CPU" is the CPU time of the Node main thread alone (Linux
  * `/proc/self/task/<pid>/stat`, 10 ms ticks): what the sink costs the pipeline's thread,
  * whatever else competes for the cores. "event loop active" is the same thread's busy
- * wall time (`performance.eventLoopUtilization`). DuckDB's threads, the CSV thread and
- * libuv's file I/O are in "CPU, all threads" only.
+ * wall time (`performance.eventLoopUtilization`). The DuckDB thread (appending and
+ * writing Parquet) and libuv's file I/O are in "CPU, all threads" only.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
