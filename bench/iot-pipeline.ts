@@ -11,13 +11,14 @@
  * batch) and prints the largest sample and its share per sensor: the state the pipeline keeps, not the garbage it makes. The samples pause
  * the run, so throughput figures of such a run are not comparable.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import type { Sink, Source, SourcePoll } from "../src/engine/index.js";
 import { readingArchiveSink } from "../src/iot/archive/index.js";
 import { plantPipeline } from "../src/iot/plant-pipeline.js";
+import { mainThreadCpuMs } from "./main-thread-cpu.js";
 import { plantCatalog, readingLine } from "./plant-fixture.js";
 
 const { values: args } = parseArgs({
@@ -143,22 +144,6 @@ try {
   if (fields !== records) console.log("(some lines did not parse)");
 } finally {
   rmSync(work, { recursive: true, force: true });
-}
-
-/**
- * CPU time of the main thread alone, in ms (Linux `/proc/self/task/<pid>/stat`, 10 ms
- * ticks): the pipeline's thread, without the archive's DuckDB thread, V8's collector
- * threads or libuv's.
- */
-function mainThreadCpuMs(): number {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // utime and stime are fields 14 and 15 of the line, in clock ticks (100 per second).
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 /** A CPU profile of the pipeline run alone (not of the input generation), written as `.cpuprofile`. */

@@ -12,7 +12,7 @@
  * wall time (`performance.eventLoopUtilization`). The DuckDB thread (appending and
  * writing Parquet) and libuv's file I/O are in "CPU, all threads" only.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -20,6 +20,7 @@ import { parseArgs } from "node:util";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { readingArchiveSink } from "../src/iot/archive/index.js";
 import type { EnrichedReading } from "../src/iot/reading/index.js";
+import { mainThreadCpuMs } from "./main-thread-cpu.js";
 import { SENSOR_TYPES } from "./plant-fixture.js";
 
 const { values: args } = parseArgs({
@@ -80,18 +81,6 @@ const POOL = 100_000;
 const pool = Array.from({ length: POOL }, (_, i) => reading(i));
 const batches: EnrichedReading[][] = [];
 for (let from = 0; from < POOL; from += BATCH) batches.push(pool.slice(from, from + BATCH));
-
-/** CPU time of the main thread in ms, or NaN where /proc is missing. */
-function mainThreadCpuMs(): number {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // utime and stime are fields 14 and 15 of the line, in clock ticks (100 per second).
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return Number.NaN;
-  }
-}
 
 const work = mkdtempSync(path.join(os.tmpdir(), "millstream-parquet-bench-"));
 const directory = path.join(work, "archive");
