@@ -513,6 +513,24 @@ export function describeCheckpointStore(
       });
     });
 
+    it("begin: the sinks' progress given to finish replaces the header's (sinks preparing in the background)", async () => {
+      await withStore(async ({ store }) => {
+        const [first, second] = randomCheckpoints("line-1", 2, 200, 47);
+        await store.commit(first!);
+        const { rows, ...header } = second!;
+        const writer = beginCheckpoint(store, { ...header, sinks: [] });
+        writer.add(rows);
+        const sinks = [
+          { step: "archive", progress: JSON.stringify({ epoch: header.id, late: true }) },
+        ];
+        await writer.finish(sinks);
+        const latest = await store.latest("line-1");
+        assert.deepEqual(latest?.sinks, sinks);
+        const model = new StateModel().apply(first!).apply({ ...second!, sinks });
+        assert.deepEqual(canonical(latest), model.expected());
+      });
+    });
+
     it("begin: a caller that waits for ready() before each piece commits the same checkpoint", async () => {
       await withStore(async ({ store }) => {
         const [first, second] = randomCheckpoints("line-1", 2, 600, 43);

@@ -212,8 +212,9 @@ export class SqliteCheckpointStore implements CheckpointStore {
   begin(header: CheckpointHeader): CheckpointWriter {
     const thread = this.#thread;
     if (thread === null || this.#closed) {
-      return collectingWriter((rows) =>
-        this.#exclusive(() => this.#commitHere({ ...header, rows })),
+      return collectingWriter(
+        (rows, sinks) => this.#exclusive(() => this.#commitHere({ ...header, sinks, rows })),
+        header,
       );
     }
     return this.#beginOnThread(thread, header);
@@ -336,7 +337,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
         }
       },
       ready: () => backlog.ready(),
-      finish: () =>
+      finish: (sinks) =>
         this.#exclusive(async () => {
           try {
             if (refused !== null) {
@@ -346,7 +347,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
                 `${checkpointName(String(job), Number(id))}: it holds a value that is not a string, number or null (${refused.message})`,
               );
             }
-            post({ op: "end", seq });
+            post(sinks === undefined ? { op: "end", seq } : { op: "end", seq, sinks: [...sinks] });
             await done;
           } finally {
             end();

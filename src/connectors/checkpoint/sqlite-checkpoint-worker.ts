@@ -46,7 +46,12 @@ export type WorkerRequest =
       readonly sinks: unknown[];
     }
   | { readonly op: "rows"; readonly seq: number; readonly rows: unknown[] }
-  | { readonly op: "end"; readonly seq: number }
+  | {
+      readonly op: "end";
+      readonly seq: number;
+      /** The sinks' progress in place of the header's (see `CheckpointWriter.finish`). */
+      readonly sinks?: unknown[];
+    }
   | { readonly op: "abort"; readonly seq: number }
   | { readonly op: "close" };
 
@@ -126,6 +131,7 @@ function handle(message: ForCommit): void {
       reply({ op: "written", seq: message.seq });
       return;
     case "end":
+      if (message.sinks !== undefined) amend(open!, message.sinks);
       finish(open!);
       open = null;
       resume();
@@ -163,6 +169,21 @@ function start(begin: Begin): Open {
     commit.failure = error;
   }
   return commit;
+}
+
+/** Replaces the open commit's sinks' progress, checked as `start` checks the header's. */
+function amend(commit: Open, sinks: unknown[]): void {
+  if (commit.header === null || commit.invalid !== null) return;
+  try {
+    const { rows: _rows, ...prepared } = prepareCheckpoint({
+      ...commit.header,
+      sinks: sinks as CheckpointHeader["sinks"],
+      rows: [],
+    });
+    commit.header = prepared;
+  } catch (error) {
+    commit.invalid = error;
+  }
 }
 
 /** Checks and writes a slice of rows (checks only, once the commit has failed). */

@@ -5,7 +5,7 @@
  */
 import type { StepDelta } from "../runtime/operator.js";
 import { deltaRows } from "./checkpoint-codec.js";
-import type { CheckpointWriter, StateRow } from "./checkpoint-store.js";
+import type { CheckpointWriter, SinkProgressRow, StateRow } from "./checkpoint-store.js";
 
 /**
  * While the writer is not ready for more (backpressure), how often the keys the
@@ -21,7 +21,8 @@ export interface CapturedSize {
 
 /**
  * Captures the keys of `deltas` not captured yet, `chunk` keys at a time, and commits
- * them through `writer` (`finish`; `abort` when capture fails). Each turn first hands
+ * them through `writer` (`finish`, with `sinks` once it resolves when given; `abort`
+ * when capture fails or `sinks` rejects). Each turn first hands
  * the writer every key captured so far in any step, so that captured state does not
  * wait in the deltas (where it is held twice, as objects and as JSON), then waits for
  * the writer's `ready()` before capturing the next chunk: the writer is never fed
@@ -33,8 +34,10 @@ export async function captureInto(
   writer: CheckpointWriter,
   deltas: readonly [string, StepDelta][],
   chunk: number,
+  sinks?: Promise<readonly SinkProgressRow[]>,
 ): Promise<CapturedSize> {
   const written: CapturedSize = { bytes: 0, keys: 0 };
+  let late: readonly SinkProgressRow[] | undefined;
   try {
     for (const [, delta] of deltas) {
       for (;;) {
@@ -46,11 +49,14 @@ export async function captureInto(
       }
     }
     handOver(deltas, writer, written, chunk);
+    // The sinks' progress, when they prepare in the background: the state was
+    // captured meanwhile.
+    late = sinks === undefined ? undefined : await sinks;
   } catch (error) {
     writer.abort();
     throw error;
   }
-  await writer.finish();
+  await writer.finish(late);
   return written;
 }
 

@@ -82,8 +82,13 @@ export interface CheckpointWriter {
    * that must hold every row until `finish` (as `collectingWriter` does) leaves it out.
    */
   ready?(): Promise<void>;
-  /** Commits the checkpoint; nothing may be added after. */
-  finish(): Promise<void>;
+  /**
+   * Commits the checkpoint; nothing may be added after. `sinks`, when given, is the
+   * sinks' progress in place of the header's: a job whose sinks prepare in the
+   * background (`SinkWriter.preparesInBackground`) begins the commit, and captures its
+   * state, before it knows their progress.
+   */
+  finish(sinks?: readonly SinkProgressRow[]): Promise<void>;
   /** Gives the checkpoint up; `finish` is not called after. */
   abort(): void;
 }
@@ -140,17 +145,23 @@ export function beginCheckpoint(
 ): CheckpointWriter {
   return store.begin
     ? store.begin(header)
-    : collectingWriter((rows) => store.commit({ ...header, rows }));
+    : collectingWriter((rows, sinks) => store.commit({ ...header, sinks, rows }), header);
 }
 
-/** A writer that collects the rows added and hands them all to `commit` on `finish`. */
-export function collectingWriter(commit: (rows: StateRow[]) => Promise<void>): CheckpointWriter {
+/**
+ * A writer that collects the rows added and hands them all to `commit` on `finish`,
+ * with the sinks' progress given to `finish`, if any, else `header`'s.
+ */
+export function collectingWriter(
+  commit: (rows: StateRow[], sinks: readonly SinkProgressRow[]) => Promise<void>,
+  header?: Pick<CheckpointHeader, "sinks">,
+): CheckpointWriter {
   const rows: StateRow[] = [];
   return {
     add: (more) => {
       for (const row of more) rows.push(row);
     },
-    finish: () => commit(rows),
+    finish: (sinks) => commit(rows, sinks ?? header?.sinks ?? []),
     abort: () => {
       rows.length = 0;
     },

@@ -5,7 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { CheckpointData } from "../checkpoint/checkpoint-store.js";
+import {
+  type CheckpointData,
+  type CheckpointHeader,
+  type CheckpointWriter,
+  collectingWriter,
+} from "../checkpoint/checkpoint-store.js";
 import { MemoryCheckpointStore } from "../checkpoint/memory-checkpoint-store.js";
 import { ManualClock } from "../clock.js";
 import { dataflow, type SinkWriter, StepFailedError, source } from "../index.js";
@@ -14,13 +19,17 @@ import { advanceClock, record, type TestingItem, TestingSource } from "../testin
 /** What happened, in order: writes, prepares begun and settled, commits. */
 type Event = string;
 
-/** Records events in `log` when committing. */
+/** Records in `log` when a commit begins, and when it commits with which sinks' progress. */
 class LoggingStore extends MemoryCheckpointStore {
   constructor(readonly log: Event[]) {
     super();
   }
+  begin(header: CheckpointHeader): CheckpointWriter {
+    this.log.push(`store begin ${header.id}`);
+    return collectingWriter((rows, sinks) => this.commit({ ...header, sinks, rows }), header);
+  }
   override async commit(data: CheckpointData): Promise<void> {
-    this.log.push(`store commit ${data.id}`);
+    this.log.push(`store commit ${data.id} ${data.sinks.map((s) => s.progress).join(" ")}`);
     await super.commit(data);
   }
 }
@@ -108,8 +117,12 @@ describe("a sink preparing in the background", () => {
     await run(log, true);
     assert.ok(writtenWhilePreparing(log) >= 30);
     const prepared = log.indexOf("prepared 1");
-    assert.ok(log.indexOf("store commit 1") > prepared);
-    assert.ok(log.indexOf('sink commit 1 {"epoch":1}') > log.indexOf("store commit 1"));
+    // The commit begins (state is captured) while the prepare runs, and commits after
+    // it with its progress.
+    assert.ok(log.indexOf("store begin 1") < prepared, log.join(", "));
+    const committed = log.indexOf('store commit 1 {"epoch":1}');
+    assert.ok(committed > prepared, log.join(", "));
+    assert.ok(log.indexOf('sink commit 1 {"epoch":1}') > committed);
     assert.equal(log.filter((e) => e.startsWith("write ")).length, 10);
   });
 
@@ -117,7 +130,8 @@ describe("a sink preparing in the background", () => {
     const log: Event[] = [];
     await run(log, false);
     assert.equal(writtenWhilePreparing(log), 0);
-    assert.ok(log.indexOf("store commit 1") > log.indexOf("prepared 1"));
+    assert.ok(log.indexOf("store begin 1") > log.indexOf("prepared 1"));
+    assert.ok(log.indexOf('store commit 1 {"epoch":1}') > log.indexOf("prepared 1"));
   });
 
   it("fails the job, committing nothing, when its prepare fails", async () => {
@@ -128,7 +142,7 @@ describe("a sink preparing in the background", () => {
         error instanceof StepFailedError &&
         /checkpoint 1 failed at the barrier/.test(error.message),
     );
-    assert.ok(!log.includes("store commit 1"), log.join(", "));
+    assert.ok(!log.some((e) => e.startsWith("store commit 1")), log.join(", "));
     assert.ok(!log.some((e) => e.startsWith("sink commit")));
   });
 });

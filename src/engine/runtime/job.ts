@@ -500,21 +500,32 @@ export class Job {
       pauseMs = performance.now() - started;
       this.#scheduleWork();
     }
-    try {
-      const prepared = await Promise.all(preparing);
-      this.#sinks.forEach(({ name }, i) => {
-        progress.push(prepared[i]);
-        if (prepared[i] !== undefined)
-          sinks.push({ step: name, progress: JSON.stringify(prepared[i]) });
-      });
-    } catch (error) {
-      this.#cp.failed++;
-      throw new StepFailedError(this.name, `checkpoint ${id} failed at the barrier`, {
-        cause: error,
-      });
-    }
+    // The sinks' progress once every sink is prepared (at once unless some prepare in
+    // the background); a prepare failing fails the checkpoint at the barrier.
+    let barrierFailure: StepFailedError | null = null;
+    const prepared = Promise.all(preparing).then(
+      (results) => {
+        this.#sinks.forEach(({ name }, i) => {
+          progress.push(results[i]);
+          if (results[i] !== undefined)
+            sinks.push({ step: name, progress: JSON.stringify(results[i]) });
+        });
+        return sinks;
+      },
+      (error: unknown) => {
+        barrierFailure = new StepFailedError(this.name, `checkpoint ${id} failed at the barrier`, {
+          cause: error,
+        });
+        throw barrierFailure;
+      },
+    );
+    prepared.catch(() => {}); // awaited below
+    const background = this.#sinks.some(({ writer }) => writer.preparesInBackground);
     try {
       if (store) {
+        // State is captured while background prepares settle: each key the dataflow
+        // changes meanwhile is captured first (copy-on-write), so waiting for them
+        // before capturing would hold all that state at once.
         const written = await captureInto(
           beginCheckpoint(store, {
             job: this.name,
@@ -522,13 +533,16 @@ export class Job {
             createdAt: this.#clock.now(),
             shared,
             positions,
-            sinks,
+            sinks: background ? [] : await prepared,
           }),
           deltas,
           CAPTURE_CHUNK,
+          background ? prepared : undefined,
         );
         bytes = written.bytes;
         keys = written.keys;
+      } else {
+        await prepared;
       }
       await this.#serially(() =>
         Promise.all(this.#sinks.map(({ writer }, i) => writer.commit?.(id, progress[i]))),
@@ -536,6 +550,7 @@ export class Job {
       await Promise.all(acks.map(([reader, at]) => reader.acknowledge?.(at) ?? Promise.resolve()));
     } catch (error) {
       this.#cp.failed++;
+      if (error === barrierFailure) throw error;
       throw new StepFailedError(this.name, `checkpoint ${id} failed to commit`, { cause: error });
     }
     const cp = this.#cp;
