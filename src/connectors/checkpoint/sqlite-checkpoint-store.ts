@@ -212,9 +212,8 @@ export class SqliteCheckpointStore implements CheckpointStore {
   begin(header: CheckpointHeader): CheckpointWriter {
     const thread = this.#thread;
     if (thread === null || this.#closed) {
-      return collectingWriter(
-        (rows, sinks) => this.#exclusive(() => this.#commitHere({ ...header, sinks, rows })),
-        header,
+      return collectingWriter((rows, sinks) =>
+        this.#exclusive(() => this.#commitHere({ ...header, sinks: sinks ?? header.sinks, rows })),
       );
     }
     return this.#beginOnThread(thread, header);

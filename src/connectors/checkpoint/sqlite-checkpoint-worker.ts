@@ -156,13 +156,8 @@ function start(begin: Begin): Open {
     invalid: null,
     failure: null,
   };
-  try {
-    const { rows: _rows, ...prepared } = prepareCheckpoint({ ...header, rows: [] });
-    commit.header = prepared;
-  } catch (error) {
-    commit.invalid = error;
-    return commit;
-  }
+  check(commit, header);
+  if (commit.invalid !== null) return commit;
   try {
     tables.start(header.job, header.id);
   } catch (error) {
@@ -174,12 +169,13 @@ function start(begin: Begin): Open {
 /** Replaces the open commit's sinks' progress, checked as `start` checks the header's. */
 function amend(commit: Open, sinks: unknown[]): void {
   if (commit.header === null || commit.invalid !== null) return;
+  check(commit, { ...commit.header, sinks: sinks as CheckpointHeader["sinks"] });
+}
+
+/** Checks `header` and makes it the commit's, or keeps why it is invalid. */
+function check(commit: Open, header: CheckpointHeader): void {
   try {
-    const { rows: _rows, ...prepared } = prepareCheckpoint({
-      ...commit.header,
-      sinks: sinks as CheckpointHeader["sinks"],
-      rows: [],
-    });
+    const { rows: _rows, ...prepared } = prepareCheckpoint({ ...header, rows: [] });
     commit.header = prepared;
   } catch (error) {
     commit.invalid = error;

@@ -18,11 +18,13 @@ import {
   DuckDBUIntegerType,
 } from "@duckdb/node-api";
 import duckdb from "@duckdb/node-bindings";
+import { SerialQueue } from "../serial-queue.js";
 import type { ColumnSpec } from "./columns.js";
 import { CELL_NUMBER, CELL_STRING, type RowBlockData } from "./row-block.js";
 import {
   createDictionaryTable,
   createRowsTable,
+  literal,
   type StagedColumn,
   stagedColumns,
   stagedSelect,
@@ -57,11 +59,16 @@ export class SegmentStore {
   readonly #staged: readonly StagedColumn[];
   /** Per archive column, the string of each block code, as blocks define them. */
   readonly #strings: string[][];
-  readonly #segments = new Map<number, Promise<OpenSegment>>();
-  /** The appends and table creations, in call order. */
-  #appends: Promise<unknown> = Promise.resolve();
+  /** The segments appended to and not written yet. Changed by the appends only. */
+  readonly #segments = new Map<number, OpenSegment>();
+  /** The appends (and table creations), in call order. */
+  readonly #appends = new SerialQueue(
+    (cause) => new Error(`an earlier append to DuckDB failed: ${messageOf(cause)}`),
+  );
   /** The segment writes, one at a time. */
-  #copies: Promise<unknown> = Promise.resolve();
+  readonly #copies = new SerialQueue(
+    (cause) => new Error(`an earlier Parquet segment failed: ${messageOf(cause)}`),
+  );
   readonly #chunk: DuckDBDataChunk;
   readonly #doubles = new Float64Array(duckdb.vector_size());
   readonly #codes = new Uint32Array(duckdb.vector_size());
@@ -115,15 +122,12 @@ export class SegmentStore {
     // A column's strings are only ever added to, or replaced by a new array: the block's
     // codes keep their strings in these arrays whatever later blocks do.
     const dictionaries = strings.slice();
-    const open = this.#open(segment);
-    const appended = this.#appends.then(async () => {
-      const target = await open;
+    return this.#appends.run(async () => {
+      const target = this.#segments.get(segment) ?? (await this.#create(segment));
       // A dictionary starting over gives old codes to new strings.
       for (const column of resets) target.codes[column] = [];
       this.#appendRows(target, block, dictionaries);
     });
-    this.#appends = appended.catch(() => {});
-    return appended;
   }
 
   /**
@@ -131,40 +135,35 @@ export class SegmentStore {
    * Resolves once DuckDB has written the files.
    */
   copy(segment: number, target: string, copyOptions: string): Promise<void> {
-    const open = this.#segments.get(segment);
-    this.#segments.delete(segment);
     // Closing the appenders waits for the segment's appends; the next segment's go on.
-    const closed = this.#appends.then(async () => {
-      if (open === undefined) return undefined;
-      const s = await open;
-      s.rowAppender.closeSync();
-      s.dictionaryAppender.closeSync();
-      return s;
+    let closed: OpenSegment | undefined;
+    const closing = this.#appends.run(async () => {
+      closed = this.#segments.get(segment);
+      this.#segments.delete(segment);
+      closed?.rowAppender.closeSync();
+      closed?.dictionaryAppender.closeSync();
     });
-    this.#appends = closed.catch(() => {});
-    const copied = Promise.all([closed, this.#copies]).then(async ([s]) => {
-      if (s === undefined) return;
+    return this.#copies.run(async () => {
+      await closing;
+      if (closed === undefined) return;
+      const { rows, dictionary } = closed;
       try {
-        const select = stagedSelect(this.#columns, s.rows, s.dictionary);
-        await this.#copying.run(
-          `COPY (${select}) TO '${target.replaceAll("'", "''")}' (${copyOptions})`,
-        );
+        const select = stagedSelect(this.#columns, rows, dictionary);
+        await this.#copying.run(`COPY (${select}) TO ${literal(target)} (${copyOptions})`);
       } finally {
-        await this.#copying.run(`DROP TABLE ${s.rows}; DROP TABLE ${s.dictionary}`);
+        await this.#copying.run(`DROP TABLE ${rows}; DROP TABLE ${dictionary}`);
       }
     });
-    this.#copies = copied.catch(() => {});
-    return copied;
   }
 
   /** Closes DuckDB once the operations started have ended. */
   async close(): Promise<void> {
-    await Promise.all([this.#appends, this.#copies]);
+    await this.#appends.idle();
+    await this.#copies.idle();
     // Segments never written (the writer closed before their checkpoint): their rows go.
-    for (const open of this.#segments.values()) {
-      const segment = await open.catch(() => null);
-      segment?.rowAppender.closeSync();
-      segment?.dictionaryAppender.closeSync();
+    for (const segment of this.#segments.values()) {
+      segment.rowAppender.closeSync();
+      segment.dictionaryAppender.closeSync();
     }
     this.#segments.clear();
     this.#chunk.reset();
@@ -173,27 +172,22 @@ export class SegmentStore {
     this.#instance.closeSync();
   }
 
-  /** The open segment `segment`, its tables created (after the operations started). */
-  #open(segment: number): Promise<OpenSegment> {
-    let open = this.#segments.get(segment);
-    if (open === undefined) {
-      const rows = `rows_${segment}`;
-      const dictionary = `strings_${segment}`;
-      const connection = this.#appending;
-      open = this.#appends.then(async () => {
-        await connection.run(createRowsTable(rows, this.#staged));
-        await connection.run(createDictionaryTable(dictionary));
-        return {
-          rows,
-          dictionary,
-          rowAppender: await connection.createAppender(rows),
-          dictionaryAppender: await connection.createAppender(dictionary),
-          codes: this.#columns.map(() => []),
-          size: 0,
-        };
-      });
-      this.#segments.set(segment, open);
-    }
+  /** Creates the tables and appenders of segment `segment` (in an append). */
+  async #create(segment: number): Promise<OpenSegment> {
+    const rows = `rows_${segment}`;
+    const dictionary = `strings_${segment}`;
+    const connection = this.#appending;
+    await connection.run(createRowsTable(rows, this.#staged));
+    await connection.run(createDictionaryTable(dictionary));
+    const open: OpenSegment = {
+      rows,
+      dictionary,
+      rowAppender: await connection.createAppender(rows),
+      dictionaryAppender: await connection.createAppender(dictionary),
+      codes: this.#columns.map(() => []),
+      size: 0,
+    };
+    this.#segments.set(segment, open);
     return open;
   }
 
@@ -251,4 +245,8 @@ export class SegmentStore {
       segment.rowAppender.appendDataChunk(chunk);
     }
   }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -145,23 +145,24 @@ export function beginCheckpoint(
 ): CheckpointWriter {
   return store.begin
     ? store.begin(header)
-    : collectingWriter((rows, sinks) => store.commit({ ...header, sinks, rows }), header);
+    : collectingWriter((rows, sinks) =>
+        store.commit({ ...header, sinks: sinks ?? header.sinks, rows }),
+      );
 }
 
 /**
  * A writer that collects the rows added and hands them all to `commit` on `finish`,
- * with the sinks' progress given to `finish`, if any, else `header`'s.
+ * with the sinks' progress `finish` was given, if any.
  */
 export function collectingWriter(
-  commit: (rows: StateRow[], sinks: readonly SinkProgressRow[]) => Promise<void>,
-  header?: Pick<CheckpointHeader, "sinks">,
+  commit: (rows: StateRow[], sinks: readonly SinkProgressRow[] | undefined) => Promise<void>,
 ): CheckpointWriter {
   const rows: StateRow[] = [];
   return {
     add: (more) => {
       for (const row of more) rows.push(row);
     },
-    finish: (sinks) => commit(rows, sinks ?? header?.sinks ?? []),
+    finish: (sinks) => commit(rows, sinks),
     abort: () => {
       rows.length = 0;
     },

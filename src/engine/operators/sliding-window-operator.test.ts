@@ -347,6 +347,25 @@ function countingWindows() {
   return { op, down };
 }
 
+/**
+ * A job counting `keys` keys in one tumbling window that the watermark then closes, from
+ * a source that stays open (idle) once it has delivered them in batches of `batchSize`.
+ */
+function closingSlideJob(keys: number, batchSize: number) {
+  const items: TestingItem<R>[] = [];
+  for (let i = 0; i < keys; i++) items.push(r(`k${i}`, 1, 1));
+  items.push(watermark(10));
+  const src = new TestingSource(items, { endless: true, batchSize });
+  const out = new CollectingSink<WindowResult<Key, number>>();
+  const job = dataflow("t", [
+    source("in", src)
+      .keyBy((x) => x.k)
+      .window("w", tumbling(10), count())
+      .to("out", out),
+  ]).job({ clock: new ManualClock(), tickInterval: 0 });
+  return { src, out, job };
+}
+
 const counts = (results: WindowResult<Key, number>[]) =>
   new Map(results.map((w) => [`${w.id}`, w.value]));
 
@@ -440,17 +459,7 @@ describe("firing a closing slide in slices", () => {
   });
 
   it("goes on between pushes in a running job, with no input", async () => {
-    const items: TestingItem<R>[] = [];
-    for (let i = 0; i < KEYS; i++) items.push(r(`k${i}`, 1, 1));
-    items.push(watermark(10));
-    const src = new TestingSource(items, { endless: true, batchSize: 100 });
-    const out = new CollectingSink<WindowResult<Key, number>>();
-    const job = dataflow("t", [
-      source("in", src)
-        .keyBy((x) => x.k)
-        .window("w", tumbling(10), count())
-        .to("out", out),
-    ]).job({ clock: new ManualClock(), tickInterval: 0 });
+    const { src, out, job } = closingSlideJob(KEYS, 100);
     const running = job.run();
     await src.whenDrained();
     for (let turns = 0; out.values.length < KEYS && turns < 1000; turns++) {
@@ -465,17 +474,7 @@ describe("firing a closing slide in slices", () => {
 
   it("finishes a firing before the final checkpoint of a graceful stop", async () => {
     const keys = FIRE_SLICE * 20;
-    const items: TestingItem<R>[] = [];
-    for (let i = 0; i < keys; i++) items.push(r(`k${i}`, 1, 1));
-    items.push(watermark(10));
-    const src = new TestingSource(items, { endless: true, batchSize: 1000 });
-    const out = new CollectingSink<WindowResult<Key, number>>();
-    const job = dataflow("t", [
-      source("in", src)
-        .keyBy((x) => x.k)
-        .window("w", tumbling(10), count())
-        .to("out", out),
-    ]).job({ clock: new ManualClock(), tickInterval: 0 });
+    const { src, out, job } = closingSlideJob(keys, 1000);
     const running = job.run();
     await src.whenDrained();
     assert.ok(out.values.length < keys, "the firing is still in progress");

@@ -26,7 +26,9 @@ class LoggingStore extends MemoryCheckpointStore {
   }
   begin(header: CheckpointHeader): CheckpointWriter {
     this.log.push(`store begin ${header.id}`);
-    return collectingWriter((rows, sinks) => this.commit({ ...header, sinks, rows }), header);
+    return collectingWriter((rows, sinks) =>
+      this.commit({ ...header, sinks: sinks ?? header.sinks, rows }),
+    );
   }
   override async commit(data: CheckpointData): Promise<void> {
     this.log.push(`store commit ${data.id} ${data.sinks.map((s) => s.progress).join(" ")}`);
