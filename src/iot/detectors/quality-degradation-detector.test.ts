@@ -11,7 +11,10 @@ import {
   runWithRestore,
   single,
 } from "./detector-harness.fixture.js";
-import { qualityDegradationDetector } from "./quality-degradation-detector.js";
+import {
+  qualityDegradationDetector,
+  qualityDegradationPart,
+} from "./quality-degradation-detector.js";
 
 /** One reading a second with the quality scores given. */
 const qualities = (sensor: string, scores: number[], start = 0): TestingItem<EnrichedReading>[] =>
@@ -47,6 +50,13 @@ describe("quality-degradation detector", () => {
     assert.deepEqual(out.map(brief), [
       { id: "quality-degradation|s1|9000", severity: "high", score: 1 },
     ]);
+  });
+
+  it("keeps 9 closed 30 s buckets of 5 min by default: 18 numbers a sensor", () => {
+    const part = qualityDegradationPart();
+    assert.equal(part.layout, "ring 9 × 30000 ms");
+    assert.equal(part.cold, 18);
+    assert.equal(qualityDegradationPart({ bucketMs: 10_000 }).cold, 58);
   });
 
   it("gives the same anomalies when its state is checkpointed and restored mid-stream", async () => {

@@ -23,7 +23,12 @@ export const QUALITY_DEGRADATION_DETECTOR = "quality-degradation";
 export interface QualityDegradationConfig {
   /** Trailing window, ms of event time. Default 300,000 (5 min). */
   readonly windowMs: number;
-  /** Bucket size of the window, ms. Default 10,000. */
+  /**
+   * Bucket size of the window, ms: the window's edge moves in these steps, so it holds
+   * between `windowMs − bucketMs` and `windowMs` of readings. Default 30,000 (a tenth of
+   * the default window: 9 closed buckets, 18 numbers per sensor, where 10 s buckets
+   * take 58).
+   */
   readonly bucketMs: number;
   /** Readings the window must hold before the share counts. Default 10. */
   readonly minReadings: number;
@@ -40,7 +45,7 @@ export interface QualityDegradationConfig {
 /** Defaults of `qualityDegradationDetector`. */
 export const qualityDegradationDefaults: QualityDegradationConfig = Object.freeze({
   windowMs: 300_000,
-  bucketMs: 10_000,
+  bucketMs: 30_000,
   minReadings: 10,
   lowQuality: 0.5,
   maxLowShare: 0.2,
