@@ -2,7 +2,11 @@
  * A real-time reading generator for the latency benchmarks: `rate` readings/s over
  * `sensors` sensors (round-robin, so each sensor reports every `sensors / rate` s),
  * each stamped with the moment it is handed to the pipeline, and a spike (+40 on the
- * primary measure) every `spikeEveryMs` after the warm-up.
+ * primary measure) every `spikeEveryMs` after the warm-up, each on a sensor not spiked
+ * in the last `SPIKE_REST_MS`: at 50,000 readings/s and a spike every 100 ms the
+ * round-robin would otherwise land every spike of a run on the same 10 sensors, one
+ * reading in a row after another, which the z-score detector rightly takes for a new
+ * level after 5 of them (and then reports no more).
  */
 import type { Source, SourcePoll } from "../src/engine/index.js";
 import { readingLine } from "./plant-fixture.js";
@@ -24,6 +28,9 @@ export interface RealtimeReadings {
   readonly spikes: () => number;
 }
 
+/** A sensor spiked is not spiked again for this long (longer than the z-score's 2 min baseline). */
+const SPIKE_REST_MS = 180_000;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function realtimeReadings(options: RealtimeOptions): RealtimeReadings {
@@ -31,6 +38,8 @@ export function realtimeReadings(options: RealtimeOptions): RealtimeReadings {
   /** Readings per batch at most: 10 ms worth at the target rate. */
   const maxBatch = Math.max(1, Math.round(rate / 100));
   const spiked = new Set<string>();
+  /** Sensor → when it was last spiked, for the sensors spiked in the last SPIKE_REST_MS. */
+  const lastSpiked = new Map<number, number>();
   let produced = 0;
   let spikes = 0;
   const source: Source<string> = {
@@ -55,8 +64,19 @@ export function realtimeReadings(options: RealtimeOptions): RealtimeReadings {
           for (let i = 0; i < n; i++) {
             const s = (produced + i) % sensors;
             let offset = 0;
-            if (now >= nextSpike && s % 5 !== 1) {
+            if (
+              now >= nextSpike &&
+              s % 5 !== 1 &&
+              !(now - (lastSpiked.get(s) ?? -Infinity) < SPIKE_REST_MS)
+            ) {
               offset = 40;
+              lastSpiked.delete(s); // set anew at the end: the map stays in time order
+              lastSpiked.set(s, now);
+              // Oldest first: forget those whose rest is over.
+              for (const [k, t] of lastSpiked) {
+                if (now - t < SPIKE_REST_MS) break;
+                lastSpiked.delete(k);
+              }
               nextSpike += spikeEveryMs;
               spikes++;
               spiked.add(`S${s}@${now}`);
