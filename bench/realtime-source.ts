@@ -67,7 +67,7 @@ export function realtimeReadings(options: RealtimeOptions): RealtimeReadings {
             if (
               now >= nextSpike &&
               s % 5 !== 1 &&
-              !(now - (lastSpiked.get(s) ?? -Infinity) < SPIKE_REST_MS)
+              now - (lastSpiked.get(s) ?? Number.NEGATIVE_INFINITY) >= SPIKE_REST_MS
             ) {
               offset = 40;
               lastSpiked.delete(s); // set anew at the end: the map stays in time order

@@ -156,8 +156,8 @@ const TYPES: Record<ParquetColumnType, TypeInfo> = {
     expected: "a safe integer or a 64-bit bigint",
   },
   FLOAT: {
-    // Rounded to single precision here, as storing into a FLOAT does: the shortest text
-    // of that double then reads back as that same float.
+    // Rounded to single precision here, as storing into a FLOAT does: staged as that
+    // double, it casts to the same float exactly.
     encode: (v) => (v == null ? null : typeof v === "number" ? Math.fround(v) : INVALID),
     cells: "number",
     cast: "FLOAT",

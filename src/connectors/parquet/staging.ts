@@ -3,7 +3,6 @@
  * are published, listing both, publishing a staged file by atomic rename, and making
  * it durable.
  *
- * - `.staging/pending/rows-<k>.csv`: rows handed to DuckDB, not in Parquet yet.
  * - `.staging/pending/segment-<k>/<k1>=<v1>/…/part-<i>.parquet.tmp`: rows in Parquet,
  *   durable, that no checkpoint has claimed yet.
  * - `.staging/epoch-<n>/<k1>=<v1>/…/epoch-<n>-<i>.parquet.tmp`: rows of checkpoint
