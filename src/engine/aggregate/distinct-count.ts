@@ -23,8 +23,11 @@ export type KeyField<In> = (record: In) => DistinctKey;
  */
 export function distinctCount<In>(field: KeyField<In>): Aggregator<In, Set<DistinctKey>, number> {
   // In the memo of a record that carries one (see `RECORD_MEMO`): the set its key was
-  // last added to, and that key. Sets only grow, so the key is still there.
+  // last added to, and that key, as two pairs side by side (`owner, set, keyOwner, key`):
+  // numbers of sensors pay two slots, not an object each. Sets only grow, so the key is
+  // still there.
   const owner = { hint: 1 };
+  const keyOwner = {};
   return {
     create: () => new Set(),
     add(acc, record) {
@@ -34,14 +37,13 @@ export function distinctCount<In>(field: KeyField<In>): Aggregator<In, Set<Disti
       if (memo !== undefined) {
         const i = memoIndex(memo, owner, owner.hint);
         if (i < 0) {
-          memo.push(owner, { set: acc, key });
-          owner.hint = memo.length - 1;
-        } else {
+          memo.push(owner, acc, keyOwner, key);
+          owner.hint = memo.length - 3;
+        } else if (memo[i + 1] === keyOwner) {
           owner.hint = i;
-          const added = memo[i] as AddedKey;
-          if (added.set === acc && added.key === key) return acc;
-          added.set = acc;
-          added.key = key;
+          if (memo[i] === acc && memo[i + 2] === key) return acc;
+          memo[i] = acc;
+          memo[i + 2] = key;
         }
       }
       acc.add(key);
@@ -65,10 +67,4 @@ export function distinctCount<In>(field: KeyField<In>): Aggregator<In, Set<Disti
       return acc;
     },
   };
-}
-
-/** What a record's memo remembers for a `distinctCount`: the set its key was last added to. */
-interface AddedKey {
-  set: Set<DistinctKey>;
-  key: DistinctKey;
 }

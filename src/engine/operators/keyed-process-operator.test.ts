@@ -133,6 +133,24 @@ describe("keyed process functions", () => {
     );
   });
 
+  it("keeps a key's timers through one, two and back to one, deleting either of two", async () => {
+    const { out } = await runProcess([r("a", 1, 0), r("b", 1, 0), watermark(100)], {
+      processElement(_x, ctx) {
+        ctx.timers.registerEventTime(10);
+        ctx.timers.registerEventTime(20);
+        ctx.timers.registerEventTime(20);
+        ctx.timers.deleteEventTime(ctx.key === "a" ? 20 : 10);
+        ctx.timers.registerEventTime(30);
+        ctx.timers.deleteEventTime(30);
+        ctx.timers.deleteEventTime(99);
+      },
+      onTimer(time, ctx) {
+        ctx.emit(`${ctx.key}@${time}`);
+      },
+    });
+    assert.deepEqual(out.values, ["a@10", "b@20"]);
+  });
+
   it("fires processing-time timers from the injected clock", async () => {
     const clock = new ManualClock(5000);
     const { out } = await runProcess(

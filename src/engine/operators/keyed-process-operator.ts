@@ -41,21 +41,23 @@ interface ProcessEntry extends KeyEntry {
   /**
    * The key's pending timers, kept beside the queues so a key's snapshot needs no
    * search: `null` while it has none (most keys never have processing-time timers),
-   * an array of times while it has few, a set once it has many (see `addTime`).
+   * the time itself while it has one (most keys with timers: no array of their own), an
+   * array of times while it has few, a set once it has many (see `addTime`).
    */
   eventTimers: Times;
   processingTimers: Times;
 }
 
 /** Pending timer times of a key in one time domain (see `ProcessEntry`). */
-type Times = number[] | Set<number> | null;
+type Times = number | number[] | Set<number> | null;
 
 /** Timers of a key kept in an array (searched on every change) before they go in a set. */
 const FEW_TIMES = 8;
 
 /** `times` with `time` added (not already there). */
 function addTime(times: Times, time: number): Times {
-  if (times === null) return [time];
+  if (times === null) return time;
+  if (typeof times === "number") return [times, time];
   if (!Array.isArray(times)) return times.add(time);
   if (times.length >= FEW_TIMES) return new Set(times).add(time);
   return times.concat([time]);
@@ -64,6 +66,7 @@ function addTime(times: Times, time: number): Times {
 /** `times` without `time`. */
 function deleteTime(times: Times, time: number): Times {
   if (times === null) return null;
+  if (typeof times === "number") return times === time ? null : times;
   if (!Array.isArray(times)) {
     times.delete(time);
     return times;
@@ -71,6 +74,7 @@ function deleteTime(times: Times, time: number): Times {
   const k = times.indexOf(time);
   if (k < 0) return times;
   if (times.length === 1) return null;
+  if (times.length === 2) return times[1 - k]!;
   const out = times.slice(0, times.length - 1);
   for (let i = k; i < out.length; i++) out[i] = times[i + 1]!;
   return out;
@@ -78,11 +82,13 @@ function deleteTime(times: Times, time: number): Times {
 
 function timeCount(times: Times): number {
   if (times === null) return 0;
+  if (typeof times === "number") return 1;
   return Array.isArray(times) ? times.length : times.size;
 }
 
 function timeList(times: Times): number[] {
-  return times === null ? [] : [...times];
+  if (times === null) return [];
+  return typeof times === "number" ? [times] : [...times];
 }
 
 /** A copy of `a`, `length` long: `new Array(n)` is exactly `n` long (unset slots read `undefined`). */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { RECORD_MEMO, type RecordMemo } from "../../engine/state/record-memo.js";
 import type { EnrichedReading } from "../reading/reading.js";
-import { sensorGroupKeys } from "./sensor-group-keys.js";
+import { readsAs, sensorGroupKeys } from "./sensor-group-keys.js";
 
 const reading = (memo: RecordMemo | undefined) =>
   ({ sensor_id: "S1", ...(memo ? { [RECORD_MEMO]: memo } : {}) }) as unknown as EnrichedReading;
@@ -27,5 +27,36 @@ describe("sensorGroupKeys", () => {
     assert.equal(keyOf(reading(memo), "F1", "L1", "night"), "F1|L1|night");
     assert.equal(keyOf(reading(undefined), "F1", "L2", "night"), "F1|L2|night");
     assert.equal(memo.length, 4, "one entry per function");
+  });
+
+  it("remembers the key string alone, and knows it by its parts", () => {
+    const keyOf = sensorGroupKeys();
+    const memo: RecordMemo = [];
+    const first = keyOf(reading(memo), "F1", "E1", "power");
+    assert.equal(typeof memo[1], "string", "the memo holds the key, not an object");
+    assert.equal(keyOf(reading(memo), "F1", "E1", "power"), first);
+    assert.equal(keyOf(reading(memo), "F1", "E1", "powe"), "F1|E1|powe");
+    assert.equal(keyOf(reading(memo), "F1", "E1", "power2"), "F1|E1|power2");
+  });
+
+  it("reads a key as its parts only when it is exactly a|b|c", () => {
+    assert.equal(readsAs("F1|E1|power", "F1", "E1", "power"), true);
+    assert.equal(readsAs("F1|E1|power", "F1", "E", "1|power"), false);
+    assert.equal(readsAs("F1|E1|power", "F1|E1", "", "power"), false);
+    assert.equal(readsAs("x|y|z|w", "x", "y|z", "w"), true, "the same string, however it splits");
+    assert.equal(readsAs("x|y|z|w", "x|y", "z", "w"), true);
+    assert.equal(readsAs("F1|E1|power", "F2", "E1", "power"), false);
+    assert.equal(readsAs("F1|E1|power", "F1", "E2", "power"), false);
+    assert.equal(readsAs("F1|E1|power", "F1", "E1", "powes"), false);
+    assert.equal(readsAs("F1-E1|power", "F1", "E1", "power"), false);
+    assert.equal(readsAs("||", "", "", ""), true);
+    for (const [a, b, c] of [
+      ["a", "bb", "ccc"],
+      ["", "", "x"],
+      ["α", "β|", "γ"],
+    ] as const) {
+      assert.equal(readsAs(`${a}|${b}|${c}`, a, b, c), true);
+      assert.equal(readsAs(`${a}|${b}|${c}!`, a, b, c), false);
+    }
   });
 });

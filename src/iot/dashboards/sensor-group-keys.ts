@@ -9,18 +9,12 @@ import { memoIndex, memoOf, remember } from "../../engine/index.js";
 import type { EnrichedReading } from "../reading/reading.js";
 import { groupKey } from "./window-bounds.js";
 
-interface RememberedKey {
-  readonly a: string;
-  readonly b: string;
-  readonly c: string;
-  readonly key: string;
-}
-
 /**
  * A function returning `groupKey(a, b, c)` for reading `r`: the string remembered in
- * the reading's memo (one per sensor, see `RECORD_MEMO`) while the parts stay the same
- * (compared by value), a new one when they change or the reading carries no memo.
- * Only a cache: the result is always `groupKey(a, b, c)`.
+ * the reading's memo (one per sensor, see `RECORD_MEMO`) while it still reads `a|b|c`
+ * (checked by length and parts, so nothing but the key is remembered), a new one when a
+ * part changes or the reading carries no memo. Only a cache: the result is always
+ * `groupKey(a, b, c)`.
  */
 export function sensorGroupKeys(): (r: EnrichedReading, a: string, b: string, c: string) => string {
   const owner = { hint: 1 };
@@ -30,11 +24,27 @@ export function sensorGroupKeys(): (r: EnrichedReading, a: string, b: string, c:
     const i = memoIndex(memo, owner, owner.hint);
     if (i >= 0) {
       owner.hint = i;
-      const known = memo[i] as RememberedKey;
-      if (known.a === a && known.b === b && known.c === c) return known.key;
+      const known = memo[i] as string;
+      if (readsAs(known, a, b, c)) return known;
     }
     const key = groupKey(a, b, c);
-    owner.hint = remember(memo, owner, { a, b, c, key }, owner.hint);
+    owner.hint = remember(memo, owner, key, owner.hint);
     return key;
   };
 }
+
+/** Whether `key` is `a|b|c`, without building that string. */
+export function readsAs(key: string, a: string, b: string, c: string): boolean {
+  const sb = a.length + 1;
+  const sc = sb + b.length + 1;
+  return (
+    key.length === sc + c.length &&
+    key.charCodeAt(a.length) === BAR &&
+    key.charCodeAt(sc - 1) === BAR &&
+    key.startsWith(a) &&
+    key.startsWith(b, sb) &&
+    key.startsWith(c, sc)
+  );
+}
+
+const BAR = 0x7c;

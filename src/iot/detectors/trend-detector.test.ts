@@ -9,7 +9,7 @@ import {
   series,
   single,
 } from "./detector-harness.fixture.js";
-import { trendDetector } from "./trend-detector.js";
+import { trendDetector, trendPart } from "./trend-detector.js";
 
 /** The least-squares slope per minute of (t, v) points, the slow way. */
 function slopePerMinute(points: [number, number][]): number {
@@ -101,6 +101,13 @@ describe("trend detector", () => {
       series("t1", 0, 1000, slow, wide),
     );
     assert.equal(off[0]!.baseline.threshold, 5);
+  });
+
+  it("keeps 5 closed 20 s buckets of 2 min by default: 25 numbers a sensor", () => {
+    const part = trendPart();
+    assert.equal(part.layout, "ring 5 × 20000 ms");
+    assert.equal(part.cold, 25);
+    assert.equal(trendPart({ bucketMs: 10_000 }).cold, 55);
   });
 
   it("needs minSamples readings", async () => {

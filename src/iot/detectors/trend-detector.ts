@@ -30,7 +30,7 @@ export const TREND_DETECTOR = "trend";
 export interface TrendConfig {
   /** Trailing window of the regression, ms of event time. Default 120,000 (2 min). */
   readonly windowMs: number;
-  /** Bucket size of the window, ms. Default 10,000. */
+  /** Bucket size of the window, ms: the window moves in these steps. Default 20,000. */
   readonly bucketMs: number;
   /** Readings the window must hold before a slope counts. Default 10. */
   readonly minSamples: number;
@@ -57,7 +57,7 @@ export interface TrendConfig {
 /** Defaults of `trendDetector`. */
 export const trendDefaults: TrendConfig = Object.freeze({
   windowMs: 120_000,
-  bucketMs: 10_000,
+  bucketMs: 20_000,
   minSamples: 10,
   cooldownMs: 60_000,
   ratePerMinute: Object.freeze({
