@@ -212,9 +212,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
   begin(header: CheckpointHeader): CheckpointWriter {
     const thread = this.#thread;
     if (thread === null || this.#closed) {
-      return collectingWriter((rows, sinks) =>
-        this.#exclusive(() => this.#commitHere({ ...header, sinks: sinks ?? header.sinks, rows })),
-      );
+      return collectingWriter(header, (data) => this.#exclusive(() => this.#commitHere(data)));
     }
     return this.#beginOnThread(thread, header);
   }

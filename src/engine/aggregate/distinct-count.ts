@@ -23,9 +23,9 @@ export type KeyField<In> = (record: In) => DistinctKey;
  */
 export function distinctCount<In>(field: KeyField<In>): Aggregator<In, Set<DistinctKey>, number> {
   // In the memo of a record that carries one (see `RECORD_MEMO`): the set its key was
-  // last added to, and that key, as two pairs side by side (`owner, set, keyOwner, key`):
-  // numbers of sensors pay two slots, not an object each. Sets only grow, so the key is
-  // still there.
+  // last added to, and that key, as two pairs side by side (`owner, set, keyOwner, key`),
+  // so each entity pays two slots, not an object. Sets only grow, so the key is still
+  // there.
   const owner = { hint: 1 };
   const keyOwner = {};
   return {

@@ -143,26 +143,23 @@ export function beginCheckpoint(
   store: CheckpointStore,
   header: CheckpointHeader,
 ): CheckpointWriter {
-  return store.begin
-    ? store.begin(header)
-    : collectingWriter((rows, sinks) =>
-        store.commit({ ...header, sinks: sinks ?? header.sinks, rows }),
-      );
+  return store.begin ? store.begin(header) : collectingWriter(header, (data) => store.commit(data));
 }
 
 /**
- * A writer that collects the rows added and hands them all to `commit` on `finish`,
- * with the sinks' progress `finish` was given, if any.
+ * A writer that collects the rows added and hands `header` with them to `commit` on
+ * `finish`, with the sinks' progress `finish` was given, if any, else the header's.
  */
 export function collectingWriter(
-  commit: (rows: StateRow[], sinks: readonly SinkProgressRow[] | undefined) => Promise<void>,
+  header: CheckpointHeader,
+  commit: (data: CheckpointData) => Promise<void>,
 ): CheckpointWriter {
   const rows: StateRow[] = [];
   return {
     add: (more) => {
       for (const row of more) rows.push(row);
     },
-    finish: (sinks) => commit(rows, sinks),
+    finish: (sinks) => commit({ ...header, sinks: sinks ?? header.sinks, rows }),
     abort: () => {
       rows.length = 0;
     },

@@ -26,9 +26,7 @@ class LoggingStore extends MemoryCheckpointStore {
   }
   begin(header: CheckpointHeader): CheckpointWriter {
     this.log.push(`store begin ${header.id}`);
-    return collectingWriter((rows, sinks) =>
-      this.commit({ ...header, sinks: sinks ?? header.sinks, rows }),
-    );
+    return collectingWriter(header, (data) => this.commit(data));
   }
   override async commit(data: CheckpointData): Promise<void> {
     this.log.push(`store commit ${data.id} ${data.sinks.map((s) => s.progress).join(" ")}`);

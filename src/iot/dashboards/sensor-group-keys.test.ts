@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { RECORD_MEMO, type RecordMemo } from "../../engine/state/record-memo.js";
 import type { EnrichedReading } from "../reading/reading.js";
-import { readsAs, sensorGroupKeys } from "./sensor-group-keys.js";
+import { sensorGroupKeys } from "./sensor-group-keys.js";
+import { isGroupKey } from "./window-bounds.js";
 
 const reading = (memo: RecordMemo | undefined) =>
   ({ sensor_id: "S1", ...(memo ? { [RECORD_MEMO]: memo } : {}) }) as unknown as EnrichedReading;
@@ -40,23 +41,27 @@ describe("sensorGroupKeys", () => {
   });
 
   it("reads a key as its parts only when it is exactly a|b|c", () => {
-    assert.equal(readsAs("F1|E1|power", "F1", "E1", "power"), true);
-    assert.equal(readsAs("F1|E1|power", "F1", "E", "1|power"), false);
-    assert.equal(readsAs("F1|E1|power", "F1|E1", "", "power"), false);
-    assert.equal(readsAs("x|y|z|w", "x", "y|z", "w"), true, "the same string, however it splits");
-    assert.equal(readsAs("x|y|z|w", "x|y", "z", "w"), true);
-    assert.equal(readsAs("F1|E1|power", "F2", "E1", "power"), false);
-    assert.equal(readsAs("F1|E1|power", "F1", "E2", "power"), false);
-    assert.equal(readsAs("F1|E1|power", "F1", "E1", "powes"), false);
-    assert.equal(readsAs("F1-E1|power", "F1", "E1", "power"), false);
-    assert.equal(readsAs("||", "", "", ""), true);
+    assert.equal(isGroupKey("F1|E1|power", "F1", "E1", "power"), true);
+    assert.equal(isGroupKey("F1|E1|power", "F1", "E", "1|power"), false);
+    assert.equal(isGroupKey("F1|E1|power", "F1|E1", "", "power"), false);
+    assert.equal(
+      isGroupKey("x|y|z|w", "x", "y|z", "w"),
+      true,
+      "the same string, however it splits",
+    );
+    assert.equal(isGroupKey("x|y|z|w", "x|y", "z", "w"), true);
+    assert.equal(isGroupKey("F1|E1|power", "F2", "E1", "power"), false);
+    assert.equal(isGroupKey("F1|E1|power", "F1", "E2", "power"), false);
+    assert.equal(isGroupKey("F1|E1|power", "F1", "E1", "powes"), false);
+    assert.equal(isGroupKey("F1-E1|power", "F1", "E1", "power"), false);
+    assert.equal(isGroupKey("||", "", "", ""), true);
     for (const [a, b, c] of [
       ["a", "bb", "ccc"],
       ["", "", "x"],
       ["α", "β|", "γ"],
     ] as const) {
-      assert.equal(readsAs(`${a}|${b}|${c}`, a, b, c), true);
-      assert.equal(readsAs(`${a}|${b}|${c}!`, a, b, c), false);
+      assert.equal(isGroupKey(`${a}|${b}|${c}`, a, b, c), true);
+      assert.equal(isGroupKey(`${a}|${b}|${c}!`, a, b, c), false);
     }
   });
 });

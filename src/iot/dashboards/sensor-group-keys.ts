@@ -7,7 +7,7 @@
  */
 import { memoIndex, memoOf, remember } from "../../engine/index.js";
 import type { EnrichedReading } from "../reading/reading.js";
-import { groupKey } from "./window-bounds.js";
+import { groupKey, isGroupKey } from "./window-bounds.js";
 
 /**
  * A function returning `groupKey(a, b, c)` for reading `r`: the string remembered in
@@ -25,26 +25,10 @@ export function sensorGroupKeys(): (r: EnrichedReading, a: string, b: string, c:
     if (i >= 0) {
       owner.hint = i;
       const known = memo[i] as string;
-      if (readsAs(known, a, b, c)) return known;
+      if (isGroupKey(known, a, b, c)) return known;
     }
     const key = groupKey(a, b, c);
     owner.hint = remember(memo, owner, key, owner.hint);
     return key;
   };
 }
-
-/** Whether `key` is `a|b|c`, without building that string. */
-export function readsAs(key: string, a: string, b: string, c: string): boolean {
-  const sb = a.length + 1;
-  const sc = sb + b.length + 1;
-  return (
-    key.length === sc + c.length &&
-    key.charCodeAt(a.length) === BAR &&
-    key.charCodeAt(sc - 1) === BAR &&
-    key.startsWith(a) &&
-    key.startsWith(b, sb) &&
-    key.startsWith(c, sc)
-  );
-}
-
-const BAR = 0x7c;

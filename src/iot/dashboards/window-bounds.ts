@@ -60,6 +60,23 @@ export function groupKey(a: string, b?: string, c?: string): string {
   return c === undefined ? `${a}|${b}` : `${a}|${b}|${c}`;
 }
 
+/** Whether `key` is `groupKey(a, b, c)`, checked without building that string. */
+export function isGroupKey(key: string, a: string, b: string, c: string): boolean {
+  const sb = a.length + 1;
+  const sc = sb + b.length + 1;
+  return (
+    key.length === sc + c.length &&
+    key.charCodeAt(a.length) === BAR &&
+    key.charCodeAt(sc - 1) === BAR &&
+    key.startsWith(a) &&
+    key.startsWith(b, sb) &&
+    key.startsWith(c, sc)
+  );
+}
+
+/** `|`, the separator of `groupKey`. */
+const BAR = 0x7c;
+
 /**
  * A window record's id: `<dashboard>|<group key>|<window start, epoch ms>`, e.g.
  * `facility-metrics|plant-1|1704067200000`. The same input always gives the same id,
