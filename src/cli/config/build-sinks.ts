@@ -4,12 +4,12 @@
  * goes to more than one place becomes a fan-out sink, its file sink first (so
  * checkpoints taken before the section existed restore as before).
  */
-import { Redis } from "ioredis";
 import { FanOutSink, type FanOutTarget } from "../../connectors/fan-out-sink.js";
 import { kafkaSink } from "../../connectors/kafka/kafka-sink.js";
 import { mqttSink } from "../../connectors/mqtt/mqtt-sink.js";
 import { natsSink } from "../../connectors/nats/nats-sink.js";
 import { type PartitionInterval, PostgresDatabase } from "../../connectors/postgres/index.js";
+import { redisLibrary } from "../../connectors/redis/index.js";
 import type { Sink } from "../../engine/index.js";
 import {
   PLANT_MIGRATIONS,
@@ -108,7 +108,10 @@ export function buildConfiguredSinks(config: SinksConfig, job: string): Configur
 
   if (config.redis) {
     const r = config.redis;
-    const redis = new Redis(r.url, { lazyConnect: false, maxRetriesPerRequest: 20 });
+    const redis = new (redisLibrary().Redis)(r.url, {
+      lazyConnect: false,
+      maxRetriesPerRequest: 20,
+    });
     let reported = "";
     redis.on("error", (error: Error) => {
       // ioredis reconnects by itself; say so once per distinct error, without the URL.

@@ -9,13 +9,14 @@
  * longer need. A transaction-scoped advisory lock per job makes the id check race-free
  * between processes; processes writing different jobs do not wait for each other.
  */
-import pg from "pg";
+import type pg from "pg";
 import type {
   CheckpointData,
   CheckpointStore,
   StateRow,
   StoredCheckpoint,
 } from "../../engine/checkpoint/checkpoint-store.js";
+import { pgLibrary } from "../postgres/pg-library.js";
 import {
   ChecksumBuilder,
   checkpointName,
@@ -130,7 +131,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
       this.#ownsPool = false;
       this.description = `postgres:schema=${this.schema}`;
     } else {
-      this.#pool = new pg.Pool({
+      this.#pool = new (pgLibrary().Pool)({
         connectionString: options.connectionString,
         max: options.maxConnections ?? 4,
       });
@@ -398,7 +399,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
 
 /** An error the server reported (the connection is still usable after a rollback). */
 function isServerError(error: unknown): boolean {
-  return error instanceof pg.DatabaseError;
+  return error instanceof pgLibrary().DatabaseError;
 }
 
 /** `user@host:port/database` of a connection string, without its password. */

@@ -7,8 +7,15 @@
  * which cannot run on the project's machines.
  */
 import { readFileSync } from "node:fs";
-import { Producer, type ProducerOptions, stringSerializers } from "@platformatic/kafka";
+import type { ProducerOptions } from "@platformatic/kafka";
 import type { MessagePublisher, OutboundMessage } from "../publishing-sink.js";
+import { kafkaLibrary } from "./kafka-library.js";
+
+/** Producer options of every setting but the serialisers, which come with the library. */
+export type KafkaProducerSettings = Omit<
+  ProducerOptions<string, string, string, string>,
+  "serializers"
+>;
 
 /** Where and how to produce to Kafka. */
 export interface KafkaPublisherOptions {
@@ -71,19 +78,16 @@ export function isTransientKafkaError(error: unknown): boolean {
   return false;
 }
 
-/** The `@platformatic/kafka` producer options for `options`. */
-export function kafkaProducerOptions(
-  options: KafkaPublisherOptions,
-): ProducerOptions<string, string, string, string> {
+/** The `@platformatic/kafka` producer options for `options` (string serialisers aside). */
+export function kafkaProducerOptions(options: KafkaPublisherOptions): KafkaProducerSettings {
   if (!Array.isArray(options.brokers) || options.brokers.length === 0) {
     throw new TypeError("Kafka publisher: `brokers` must list at least one host:port");
   }
   const timeout = options.timeoutMs ?? 10_000;
-  const producer: ProducerOptions<string, string, string, string> = {
+  const producer: KafkaProducerSettings = {
     clientId: options.clientId ?? "millstream",
     bootstrapBrokers: [...options.brokers],
     idempotent: options.idempotent ?? true,
-    serializers: stringSerializers,
     connectTimeout: timeout,
     requestTimeout: timeout,
     timeout,
@@ -106,11 +110,20 @@ export function kafkaProducerOptions(
   return producer;
 }
 
-/** A {@link KafkaProducerPort} over a `@platformatic/kafka` producer. */
+/**
+ * A {@link KafkaProducerPort} over a `@platformatic/kafka` producer, made once the
+ * library has loaded (options are checked at once).
+ */
 export function platformaticProducer(options: KafkaPublisherOptions): KafkaProducerPort {
-  const producer = new Producer<string, string, string, string>(kafkaProducerOptions(options));
+  const settings = kafkaProducerOptions(options);
+  const made = kafkaLibrary().then(
+    ({ Producer, stringSerializers }) =>
+      new Producer<string, string, string, string>({ ...settings, serializers: stringSerializers }),
+  );
+  made.catch(() => {}); // reported by `send`
   return {
     async send(messages) {
+      const producer = await made;
       await producer.send({
         messages: messages.map((m) => ({
           topic: m.topic,
@@ -120,7 +133,10 @@ export function platformaticProducer(options: KafkaPublisherOptions): KafkaProdu
         })),
       });
     },
-    close: () => producer.close(),
+    async close() {
+      const producer = await made.catch(() => null);
+      await producer?.close();
+    },
   };
 }
 

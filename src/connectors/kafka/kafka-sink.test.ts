@@ -102,7 +102,7 @@ describe("Kafka sink", () => {
     ]);
   });
 
-  it("builds an idempotent producer with string serialisers, SASL and timeouts", () => {
+  it("builds an idempotent producer with SASL and timeouts", () => {
     const options = kafkaProducerOptions({
       brokers: ["k1:9092", "k2:9092"],
       clientId: "plant-7",

@@ -8,14 +8,7 @@
  * the tests (see docs/connectors-kafka.md).
  */
 import { readFileSync } from "node:fs";
-import {
-  Consumer,
-  type ConsumerOptions,
-  type Message,
-  type MessagesStream,
-  MessagesStreamFallbackModes,
-  MessagesStreamModes,
-} from "@platformatic/kafka";
+import type { Consumer, ConsumerOptions, Message, MessagesStream } from "@platformatic/kafka";
 import {
   type KafkaConsumerListener,
   type KafkaConsumerPort,
@@ -23,6 +16,7 @@ import {
   type KafkaTopicPartition,
   partitionKey,
 } from "./kafka-consumer-port.js";
+import { kafkaLibrary } from "./kafka-library.js";
 
 /** How to reach the cluster and which group to join. */
 export interface KafkaConnectionOptions {
@@ -103,10 +97,14 @@ export function kafkaConsumer(options: KafkaConnectionOptions): () => KafkaConsu
   return () => new PlatformaticKafkaPort(options);
 }
 
-/** One group member. The stream is created once the first assignment is known. */
+/**
+ * One group member. The stream is created once the first assignment is known. The
+ * client library is loaded with the first member; until then, and if it cannot load,
+ * each method waits for it (and fails with its error).
+ */
 class PlatformaticKafkaPort implements KafkaConsumerPort {
   readonly #options: KafkaConnectionOptions;
-  readonly #consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
+  readonly #consumer: Promise<Consumer<Buffer, Buffer, Buffer, Buffer>>;
   #stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | null = null;
   #assigned: KafkaTopicPartition[] = [];
   /** Seeks asked for before the stream exists. */
@@ -119,29 +117,36 @@ class PlatformaticKafkaPort implements KafkaConsumerPort {
 
   constructor(options: KafkaConnectionOptions) {
     this.#options = options;
-    this.#consumer = new Consumer(platformaticConsumerOptions(options));
-    this.#consumer.on("client:broker:disconnect", () => {
-      this.#state = "reconnecting";
-      this.#detail = "disconnected from a broker";
+    // Checked (and TLS files read) now: a bad option fails at once, as it always has.
+    const consumerOptions = platformaticConsumerOptions(options);
+    this.#consumer = kafkaLibrary().then(({ Consumer }) => {
+      const consumer = new Consumer(consumerOptions);
+      consumer.on("client:broker:disconnect", () => {
+        this.#state = "reconnecting";
+        this.#detail = "disconnected from a broker";
+      });
+      consumer.on("client:broker:connect", () => {
+        this.#state = "connected";
+        this.#detail = undefined;
+      });
+      consumer.on("consumer:heartbeat:error", ({ error }) => {
+        this.#detail = error.message;
+      });
+      consumer.on("consumer:lag", (offsets) => {
+        let lag = 0;
+        for (const tp of this.#assigned) lag += Number(offsets.get(tp.topic)?.[tp.partition] ?? 0n);
+        this.#lag = lag;
+      });
+      return consumer;
     });
-    this.#consumer.on("client:broker:connect", () => {
-      this.#state = "connected";
-      this.#detail = undefined;
-    });
-    this.#consumer.on("consumer:heartbeat:error", ({ error }) => {
-      this.#detail = error.message;
-    });
-    this.#consumer.on("consumer:lag", (offsets) => {
-      let lag = 0;
-      for (const tp of this.#assigned) lag += Number(offsets.get(tp.topic)?.[tp.partition] ?? 0n);
-      this.#lag = lag;
-    });
+    this.#consumer.catch(() => {}); // reported by the methods that need it
   }
 
   async partitionCounts(topics: readonly string[]): Promise<Map<string, number>> {
     let metadata: Awaited<ReturnType<Consumer["metadata"]>>;
     try {
-      metadata = await this.#consumer.metadata({ topics: [...topics], autocreateTopics: false });
+      const consumer = await this.#consumer;
+      metadata = await consumer.metadata({ topics: [...topics], autocreateTopics: false });
     } catch (error) {
       throw new Error(
         `cannot read the metadata of ${topics.join(", ")} from ${this.#options.brokers.join(", ")}: ${(error as Error).message}`,
@@ -161,7 +166,8 @@ class PlatformaticKafkaPort implements KafkaConsumerPort {
     const byTopic = new Map<string, number[]>();
     for (const tp of partitions)
       byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
-    const offsets = await this.#consumer.listCommittedOffsets({
+    const consumer = await this.#consumer;
+    const offsets = await consumer.listCommittedOffsets({
       topics: [...byTopic].map(([topic, list]) => ({ topic, partitions: list })),
     });
     const found = new Map<string, bigint>();
@@ -180,9 +186,11 @@ class PlatformaticKafkaPort implements KafkaConsumerPort {
     },
     listener: KafkaConsumerListener,
   ): Promise<void> {
+    const consumer = await this.#consumer;
+    const { MessagesStreamFallbackModes, MessagesStreamModes } = await kafkaLibrary();
     // Registered before consume() joins the group, and before the stream's own
     // listener: the stream is paused while the listener decides where partitions start.
-    this.#consumer.on("consumer:group:join", ({ assignments }) => {
+    consumer.on("consumer:group:join", ({ assignments }) => {
       const next = (assignments ?? []).flatMap((a) =>
         a.partitions.map((partition) => ({ topic: a.topic, partition })),
       );
@@ -202,7 +210,7 @@ class PlatformaticKafkaPort implements KafkaConsumerPort {
       const at = key.lastIndexOf(":");
       return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)), offset };
     });
-    const stream = await this.#consumer.consume({
+    const stream = await consumer.consume({
       topics: [...topics],
       mode: MessagesStreamModes.MANUAL,
       offsets,
@@ -233,7 +241,7 @@ class PlatformaticKafkaPort implements KafkaConsumerPort {
       this.#detail = error.message;
       listener.failed(error);
     });
-    this.#consumer.startLagMonitoring({ topics: [...topics] }, this.#options.lagIntervalMs ?? 5000);
+    consumer.startLagMonitoring({ topics: [...topics] }, this.#options.lagIntervalMs ?? 5000);
   }
 
   seek(tp: KafkaTopicPartition, offset: bigint): void {
@@ -252,7 +260,8 @@ class PlatformaticKafkaPort implements KafkaConsumerPort {
   }
 
   async commit(offsets: readonly KafkaPartitionOffset[]): Promise<void> {
-    await this.#consumer.commit({
+    const consumer = await this.#consumer;
+    await consumer.commit({
       offsets: offsets.map((o) => ({
         topic: o.topic,
         partition: o.partition,
@@ -273,8 +282,10 @@ class PlatformaticKafkaPort implements KafkaConsumerPort {
   }
 
   async close(): Promise<void> {
-    this.#consumer.stopLagMonitoring();
+    const consumer = await this.#consumer.catch(() => null);
+    if (consumer === null) return; // the library never loaded: nothing was opened
+    consumer.stopLagMonitoring();
     await this.#stream?.close().catch(() => undefined);
-    await this.#consumer.close();
+    await consumer.close();
   }
 }

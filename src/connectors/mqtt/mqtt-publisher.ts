@@ -5,8 +5,9 @@
  * `millstream simulate --to mqtt://…`. Credentials never appear in descriptions or errors.
  */
 import { readFileSync } from "node:fs";
-import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import type { IClientOptions, MqttClient } from "mqtt";
 import type { MessagePublisher, OutboundMessage } from "../publishing-sink.js";
+import { mqttLibrary } from "./mqtt-library.js";
 
 /** Where and how to publish over MQTT. */
 export interface MqttPublisherOptions {
@@ -97,6 +98,7 @@ export class MqttPublisher implements MessagePublisher {
       if (key) clientOptions.key = key;
       clientOptions.rejectUnauthorized = options.tls.rejectUnauthorized ?? true;
     }
+    const mqtt = await mqttLibrary();
     const client = mqtt.connect(options.url, clientOptions);
     const timeoutMs = options.connectTimeoutMs ?? 10_000;
     await new Promise<void>((resolve, reject) => {

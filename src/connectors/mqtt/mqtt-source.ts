@@ -6,12 +6,7 @@
  * docs/connectors-mqtt.md.
  */
 import { readFileSync } from "node:fs";
-import mqtt, {
-  type IClientOptions,
-  type IPublishPacket,
-  type ISubscriptionGrant,
-  type MqttClient,
-} from "mqtt";
+import type { IClientOptions, IPublishPacket, ISubscriptionGrant, MqttClient } from "mqtt";
 import type {
   Source,
   SourceContext,
@@ -23,6 +18,7 @@ import type { InboundMessage } from "../inbound-message.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, decodePayload } from "../inbound-payload.js";
 import { MqttSourceError } from "./errors.js";
 import { MessageBuffer } from "./message-buffer.js";
+import { mqttLibrary } from "./mqtt-library.js";
 
 const DEFAULT_BATCH_SIZE = 1000;
 const DEFAULT_BUFFER_SIZE = 10_000;
@@ -193,7 +189,8 @@ export class MqttSource implements Source<InboundMessage> {
       }
       options.rejectUnauthorized = o.tls.rejectUnauthorized ?? true;
     }
-    const reader = new MqttReader(o, options, qos, ack);
+    const mqtt = await mqttLibrary();
+    const reader = new MqttReader(o, options, qos, ack, mqtt.connect);
     await reader.start();
     return reader;
   }
@@ -239,6 +236,9 @@ interface Held {
   readonly payload: Buffer;
 }
 
+/** MQTT.js's `connect`. */
+type MqttConnect = (url: string, options: IClientOptions) => MqttClient;
+
 /** Thrown to mqtt.js's message callback so that it sends no PUBACK now. */
 const DEFER_ACK = new Error("PUBACK deferred until the checkpoint commits");
 
@@ -267,6 +267,7 @@ class MqttReader implements SourceReader<InboundMessage> {
     options: IClientOptions,
     qos: 0 | 1,
     ack: "checkpoint" | "receive",
+    connect: MqttConnect,
   ) {
     this.#o = o;
     this.#qos = qos;
@@ -275,7 +276,7 @@ class MqttReader implements SourceReader<InboundMessage> {
     this.#now = o.now ?? Date.now;
     this.#buffer = new MessageBuffer(o.bufferSize ?? DEFAULT_BUFFER_SIZE);
     this.#delay = o.reconnectMinMs ?? 500;
-    this.#client = mqtt.connect(o.url, { ...options, manualConnect: true });
+    this.#client = connect(o.url, { ...options, manualConnect: true });
     // PUBACKs are sent later through the client's own packet writer; without it, fall back.
     const sendPacket = (this.#client as unknown as { _sendPacket?: unknown })._sendPacket;
     this.#ackAtCheckpoint = ack === "checkpoint" && typeof sendPacket === "function";

@@ -5,13 +5,9 @@
  * Secrets are passed in resolved; they never appear in errors or descriptions.
  */
 import { readFile } from "node:fs/promises";
-import {
-  type ConnectionOptions,
-  connect,
-  credsAuthenticator,
-  type NatsConnection,
-} from "@nats-io/transport-node";
+import type { ConnectionOptions, NatsConnection } from "@nats-io/transport-node";
 import type { SourceStatus } from "../../engine/index.js";
+import { natsTransport } from "./nats-library.js";
 
 /** Where and how to connect to NATS. */
 export interface NatsConnectionOptions {
@@ -85,13 +81,13 @@ export async function connectNats(
         cause: error,
       });
     }
-    connection.authenticator = credsAuthenticator(creds);
+    connection.authenticator = natsTransport().credsAuthenticator(creds);
   }
   if (options.tls) {
     connection.tls = options.tls === true ? {} : { ...options.tls };
   }
   try {
-    return await connect(connection);
+    return await natsTransport().connect(connection);
   } catch (error) {
     throw new Error(
       `${what}: cannot connect to NATS at ${servers.join(", ")}: ${(error as Error).message}`,

@@ -4,22 +4,15 @@
  * covering them has committed, positions that are stream sequences. See
  * docs/connectors-nats.md.
  */
-import {
-  AckPolicy,
-  type ConsumerConfig,
-  type ConsumerInfo,
-  type ConsumerMessages,
-  DeliverPolicy,
-  type JetStreamManager,
-  JetStreamApiCodes,
-  JetStreamApiError,
-  type JsMsg,
-  jetstreamManager,
-  RetentionPolicy,
-  type StreamConfig,
-  StorageType,
+import type {
+  ConsumerConfig,
+  ConsumerInfo,
+  ConsumerMessages,
+  JetStreamManager,
+  JsMsg,
+  StreamConfig,
 } from "@nats-io/jetstream";
-import { type NatsConnection, nanos } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import type {
   Source,
   SourceContext,
@@ -37,6 +30,7 @@ import {
   partitionFilter,
   partitionTransform,
 } from "./nats-partition.js";
+import { natsJetStream, natsTransport } from "./nats-library.js";
 
 const DEFAULT_BATCH_SIZE = 1000;
 const DEFAULT_MAX_ACK_PENDING = 100_000;
@@ -169,7 +163,7 @@ export class NatsJetStreamSource implements Source<InboundMessage> {
       o.connection ?? (await connectNats({ ...o, name: o.name ?? "millstream" }, this.description));
     const parts: Partition[] = [];
     try {
-      const jsm = await jetstreamManager(nc);
+      const jsm = await natsJetStream().jetstreamManager(nc);
       const lastSeq = await this.#ensureStream(jsm);
       const js = jsm.jetstream();
       for (let p = 0; p < o.partitions; p++) {
@@ -205,7 +199,7 @@ export class NatsJetStreamSource implements Source<InboundMessage> {
     try {
       return (await jsm.streams.info(o.stream)).state.last_seq;
     } catch (error) {
-      if (!isApiError(error, JetStreamApiCodes.StreamNotFound)) {
+      if (!isApiError(error, natsJetStream().JetStreamApiCodes.StreamNotFound)) {
         throw new NatsSourceError(o.stream, `cannot read the stream: ${(error as Error).message}`, {
           cause: error,
         });
@@ -221,10 +215,13 @@ export class NatsJetStreamSource implements Source<InboundMessage> {
     const how = o.create === true ? {} : (o.create as NatsStreamCreateOptions);
     const config: Partial<StreamConfig> & { name: string } = {
       name: o.stream,
-      retention: RetentionPolicy.Limits,
-      storage: how.storage === "memory" ? StorageType.Memory : StorageType.File,
+      retention: natsJetStream().RetentionPolicy.Limits,
+      storage:
+        how.storage === "memory"
+          ? natsJetStream().StorageType.Memory
+          : natsJetStream().StorageType.File,
       num_replicas: how.replicas ?? 1,
-      ...(how.maxAgeMs ? { max_age: nanos(how.maxAgeMs) } : {}),
+      ...(how.maxAgeMs ? { max_age: natsTransport().nanos(how.maxAgeMs) } : {}),
     };
     if (how.ingestSubject) {
       config.subjects = [how.ingestSubject];
@@ -258,19 +255,19 @@ export class NatsJetStreamSource implements Source<InboundMessage> {
     const config: Partial<ConsumerConfig> = {
       durable_name: name,
       filter_subject: partitionFilter(this.#template, p),
-      ack_policy: AckPolicy.All,
+      ack_policy: natsJetStream().AckPolicy.All,
       max_ack_pending: o.maxAckPending ?? DEFAULT_MAX_ACK_PENDING,
-      ack_wait: nanos(o.ackWaitMs ?? DEFAULT_ACK_WAIT_MS),
+      ack_wait: natsTransport().nanos(o.ackWaitMs ?? DEFAULT_ACK_WAIT_MS),
       max_deliver: -1,
       ...(start > 0
-        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start + 1 }
-        : { deliver_policy: DeliverPolicy.All }),
+        ? { deliver_policy: natsJetStream().DeliverPolicy.StartSequence, opt_start_seq: start + 1 }
+        : { deliver_policy: natsJetStream().DeliverPolicy.All }),
     };
     let existing: ConsumerInfo | null = null;
     try {
       existing = await jsm.consumers.info(o.stream, name);
     } catch (error) {
-      if (!isApiError(error, JetStreamApiCodes.ConsumerNotFound)) {
+      if (!isApiError(error, natsJetStream().JetStreamApiCodes.ConsumerNotFound)) {
         throw new NatsSourceError(
           o.stream,
           `cannot read consumer ${name}: ${(error as Error).message}`,
@@ -284,7 +281,7 @@ export class NatsJetStreamSource implements Source<InboundMessage> {
       const c = existing.config;
       const same =
         c.filter_subject === config.filter_subject &&
-        c.ack_policy === AckPolicy.All &&
+        c.ack_policy === natsJetStream().AckPolicy.All &&
         c.max_ack_pending === config.max_ack_pending &&
         c.ack_wait === config.ack_wait;
       if (same && existing.num_ack_pending === 0 && existing.delivered.stream_seq === start) {
@@ -307,7 +304,7 @@ export class NatsJetStreamSource implements Source<InboundMessage> {
 }
 
 function isApiError(error: unknown, code: number): boolean {
-  return error instanceof JetStreamApiError && error.code === code;
+  return error instanceof natsJetStream().JetStreamApiError && error.code === code;
 }
 
 /** One partition: its consumer's messages flowing into a bounded queue. */

@@ -16,7 +16,7 @@
  * the full state (a base); restoring reads the chain from the base. A base is written
  * when the chain's changes would outgrow the full state, or after 32 increments.
  */
-import { Kvm, type KV } from "@nats-io/kv";
+import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type {
   CheckpointData,
@@ -32,6 +32,7 @@ import {
 import { encodeMetadata, verifyCheckpoint } from "../checkpoint/checkpoint-verification.js";
 import { CheckpointSequenceError, CheckpointStoreError } from "../checkpoint/errors.js";
 import { connectNats, type NatsConnectionOptions } from "./nats-connection.js";
+import { natsKv } from "./nats-library.js";
 
 /** Slots per job: more than the checkpoints a job keeps (two chains of at most 33). */
 const SLOTS = 128;
@@ -216,7 +217,10 @@ export class NatsKvCheckpointStore implements CheckpointStore {
         if (o.connection === undefined) this.#connection = nc;
         maxPayload = nc.info?.max_payload ?? maxPayload;
         try {
-          kv = await new Kvm(nc).create(o.bucket!, { history: 1, replicas: o.replicas ?? 1 });
+          kv = await new (natsKv().Kvm)(nc).create(o.bucket!, {
+            history: 1,
+            replicas: o.replicas ?? 1,
+          });
         } catch (error) {
           throw new CheckpointStoreError(
             `${this.description}: cannot open or create the bucket: ${(error as Error).message}`,

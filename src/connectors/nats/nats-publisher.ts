@@ -4,10 +4,11 @@
  * window; or core NATS publishes (no acknowledgement; the id in a header). Also a
  * line target for `millstream simulate --to nats://…`.
  */
-import { type JetStreamClient, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { headers, type NatsConnection } from "@nats-io/transport-node";
+import type { JetStreamClient } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
 import type { MessagePublisher, OutboundMessage } from "../publishing-sink.js";
 import { connectNats, type NatsConnectionOptions, natsServers } from "./nats-connection.js";
+import { natsJetStream, natsTransport } from "./nats-library.js";
 
 /** Where and how to publish over NATS. */
 export interface NatsPublisherOptions extends NatsConnectionOptions {
@@ -45,7 +46,7 @@ export class NatsPublisher implements MessagePublisher {
   private constructor(connection: NatsConnection, owned: boolean, options: NatsPublisherOptions) {
     this.#connection = connection;
     this.#owned = owned;
-    this.#js = options.jetstream === false ? null : jetstream(connection);
+    this.#js = options.jetstream === false ? null : natsJetStream().jetstream(connection);
     this.#timeoutMs = options.publishTimeoutMs ?? 10_000;
     this.#maxInFlight = options.maxInFlight ?? 1000;
     this.description = `nats${options.jetstream === false ? "" : "-jetstream"}://${natsServers(options).join(",")}`;
@@ -73,7 +74,7 @@ export class NatsPublisher implements MessagePublisher {
       for (const m of messages) {
         if (m.id === undefined) this.#connection.publish(m.topic, m.payload);
         else {
-          const h = headers();
+          const h = natsTransport().headers();
           h.set("Nats-Msg-Id", m.id);
           this.#connection.publish(m.topic, m.payload, { headers: h });
         }
@@ -137,7 +138,7 @@ export async function natsLineTarget(
   const publisher = await NatsPublisher.connect(options);
   if (options.createStream && options.jetstream !== false) {
     const { name, subjects } = options.createStream;
-    const jsm = await jetstreamManager(publisher.connection);
+    const jsm = await natsJetStream().jetstreamManager(publisher.connection);
     const probe = (subjects[0] ?? "").replaceAll("*", "x").replace(/>$/, "x");
     const existing = await jsm.streams.find(probe).catch(() => null);
     if (existing === null) await jsm.streams.add({ name, subjects: [...subjects] });

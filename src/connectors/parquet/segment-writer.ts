@@ -7,7 +7,7 @@
 import type { Worker } from "node:worker_threads";
 import { siblingModule, startModuleWorker } from "../../engine/index.js";
 import type { RowBlockData } from "./row-block.js";
-import { SegmentStore, type SegmentStoreOptions } from "./segment-store.js";
+import type { SegmentStore, SegmentStoreOptions } from "./segment-store.js";
 
 /** What the thread is sent. */
 export type SegmentRequest =
@@ -75,7 +75,13 @@ export class SegmentWriter {
     } catch {
       worker = null;
     }
-    const writer = new SegmentWriter(worker, worker === null ? SegmentStore.open(options) : null);
+    // DuckDB is loaded by the thread; here only when the thread cannot start.
+    const writer = new SegmentWriter(
+      worker,
+      worker === null
+        ? import("./segment-store.js").then(({ SegmentStore }) => SegmentStore.open(options))
+        : null,
+    );
     if (worker !== null) worker.unref();
     try {
       await writer.#request((seq) => ({ op: "open", seq }));

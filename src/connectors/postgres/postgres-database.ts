@@ -3,14 +3,15 @@
  * up to date by versioned migrations before the first write, and time partitions
  * created on demand. It hands out one {@link PostgresTableSink} per table.
  */
-import pg from "pg";
+import type pg from "pg";
 import type { Sink } from "../../engine/index.js";
 import { type RetryOptions, withRetry } from "../retry.js";
 import { describePgError, isTransientPgError, PostgresSinkError } from "./errors.js";
 import { plainIdentifier, quoteIdentifier } from "./identifiers.js";
 import { type Migration, migrate } from "./migrations.js";
 import { type PartitionInterval, partitionRange } from "./partitions.js";
-import { PostgresTableSink, type PostgresTableOptions } from "./postgres-table-sink.js";
+import { pgLibrary } from "./pg-library.js";
+import { type PostgresTableOptions, PostgresTableSink } from "./postgres-table-sink.js";
 
 /** Options of {@link PostgresDatabase}: a connection string or a pool, a schema, its migrations. */
 export type PostgresDatabaseOptions = (
@@ -82,7 +83,7 @@ export class PostgresDatabase {
       if (typeof connectionString !== "string" || connectionString === "") {
         throw new TypeError("PostgresDatabase: give `connectionString` or `pool`");
       }
-      this.pool = new pg.Pool({
+      this.pool = new (pgLibrary().Pool)({
         connectionString,
         max: maxConnections ?? 4,
         connectionTimeoutMillis: 10_000,

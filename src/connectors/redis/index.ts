@@ -5,3 +5,4 @@
 export { APPLY_EPOCH_SCRIPT } from "./apply-epoch-script.js";
 export { isTransientRedisError, RedisSinkError } from "./errors.js";
 export { RedisSink, type RedisSinkOptions, type RedisSinkProgress } from "./redis-sink.js";
+export { redisLibrary } from "./redis-library.js";

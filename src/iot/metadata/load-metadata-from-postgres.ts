@@ -1,7 +1,8 @@
 /**
  * Loading the plant metadata from PostgreSQL tables instead of files.
  */
-import pg from "pg";
+import type pg from "pg";
+import { pgLibrary } from "../../connectors/postgres/pg-library.js";
 import { MetadataError } from "./errors.js";
 import { type MetadataKind, unflattenRecord } from "./flat-record.js";
 import { METADATA_KINDS } from "./load-metadata-folder.js";
@@ -41,7 +42,7 @@ export async function loadMetadataFromPostgres(
   let client: pg.Client | undefined;
   let queryable: PgQueryable;
   if (typeof db === "string") {
-    client = new pg.Client({ connectionString: db });
+    client = new (pgLibrary().Client)({ connectionString: db });
     try {
       await client.connect();
     } catch (error) {
