@@ -1,4 +1,4 @@
-/** `@platformatic/kafka`, loaded by the first consumer or producer (see `lazy-library.ts`). */
-import { lazyLibrary } from "../lazy-library.js";
+/** `@platformatic/kafka` (an ES module), loaded by the first consumer or producer. */
+import { lazyImport } from "../lazy-library.js";
 
-export const kafkaLibrary = lazyLibrary(() => import("@platformatic/kafka"));
+export const kafkaLibrary = lazyImport(() => import("@platformatic/kafka"));

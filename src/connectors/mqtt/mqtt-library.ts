@@ -1,4 +1,5 @@
 /** MQTT.js, loaded by the first MQTT source or publisher (see `lazy-library.ts`). */
-import { lazyLibrary } from "../lazy-library.js";
+import type mqtt from "mqtt";
+import { lazyRequire } from "../lazy-library.js";
 
-export const mqttLibrary = lazyLibrary(async () => (await import("mqtt")).default);
+export const mqttLibrary = lazyRequire<typeof mqtt>("mqtt");

@@ -98,8 +98,7 @@ export class MqttPublisher implements MessagePublisher {
       if (key) clientOptions.key = key;
       clientOptions.rejectUnauthorized = options.tls.rejectUnauthorized ?? true;
     }
-    const mqtt = await mqttLibrary();
-    const client = mqtt.connect(options.url, clientOptions);
+    const client = mqttLibrary().connect(options.url, clientOptions);
     const timeoutMs = options.connectTimeoutMs ?? 10_000;
     await new Promise<void>((resolve, reject) => {
       let last: Error | null = null;

@@ -189,8 +189,7 @@ export class MqttSource implements Source<InboundMessage> {
       }
       options.rejectUnauthorized = o.tls.rejectUnauthorized ?? true;
     }
-    const mqtt = await mqttLibrary();
-    const reader = new MqttReader(o, options, qos, ack, mqtt.connect);
+    const reader = new MqttReader(o, options, qos, ack);
     await reader.start();
     return reader;
   }
@@ -236,9 +235,6 @@ interface Held {
   readonly payload: Buffer;
 }
 
-/** MQTT.js's `connect`. */
-type MqttConnect = (url: string, options: IClientOptions) => MqttClient;
-
 /** Thrown to mqtt.js's message callback so that it sends no PUBACK now. */
 const DEFER_ACK = new Error("PUBACK deferred until the checkpoint commits");
 
@@ -267,7 +263,6 @@ class MqttReader implements SourceReader<InboundMessage> {
     options: IClientOptions,
     qos: 0 | 1,
     ack: "checkpoint" | "receive",
-    connect: MqttConnect,
   ) {
     this.#o = o;
     this.#qos = qos;
@@ -276,7 +271,7 @@ class MqttReader implements SourceReader<InboundMessage> {
     this.#now = o.now ?? Date.now;
     this.#buffer = new MessageBuffer(o.bufferSize ?? DEFAULT_BUFFER_SIZE);
     this.#delay = o.reconnectMinMs ?? 500;
-    this.#client = connect(o.url, { ...options, manualConnect: true });
+    this.#client = mqttLibrary().connect(o.url, { ...options, manualConnect: true });
     // PUBACKs are sent later through the client's own packet writer; without it, fall back.
     const sendPacket = (this.#client as unknown as { _sendPacket?: unknown })._sendPacket;
     this.#ackAtCheckpoint = ack === "checkpoint" && typeof sendPacket === "function";

@@ -213,13 +213,11 @@ export class NatsJetStreamSource implements Source<InboundMessage> {
       }
     }
     const how = o.create === true ? {} : (o.create as NatsStreamCreateOptions);
+    const { RetentionPolicy, StorageType } = natsJetStream();
     const config: Partial<StreamConfig> & { name: string } = {
       name: o.stream,
-      retention: natsJetStream().RetentionPolicy.Limits,
-      storage:
-        how.storage === "memory"
-          ? natsJetStream().StorageType.Memory
-          : natsJetStream().StorageType.File,
+      retention: RetentionPolicy.Limits,
+      storage: how.storage === "memory" ? StorageType.Memory : StorageType.File,
       num_replicas: how.replicas ?? 1,
       ...(how.maxAgeMs ? { max_age: natsTransport().nanos(how.maxAgeMs) } : {}),
     };
@@ -252,16 +250,17 @@ export class NatsJetStreamSource implements Source<InboundMessage> {
   async #ensureConsumer(jsm: JetStreamManager, p: number, start: number): Promise<ConsumerInfo> {
     const o = this.#options;
     const name = `${this.#durablePrefix}_${p}`;
+    const { AckPolicy, DeliverPolicy } = natsJetStream();
     const config: Partial<ConsumerConfig> = {
       durable_name: name,
       filter_subject: partitionFilter(this.#template, p),
-      ack_policy: natsJetStream().AckPolicy.All,
+      ack_policy: AckPolicy.All,
       max_ack_pending: o.maxAckPending ?? DEFAULT_MAX_ACK_PENDING,
       ack_wait: natsTransport().nanos(o.ackWaitMs ?? DEFAULT_ACK_WAIT_MS),
       max_deliver: -1,
       ...(start > 0
-        ? { deliver_policy: natsJetStream().DeliverPolicy.StartSequence, opt_start_seq: start + 1 }
-        : { deliver_policy: natsJetStream().DeliverPolicy.All }),
+        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start + 1 }
+        : { deliver_policy: DeliverPolicy.All }),
     };
     let existing: ConsumerInfo | null = null;
     try {
@@ -281,7 +280,7 @@ export class NatsJetStreamSource implements Source<InboundMessage> {
       const c = existing.config;
       const same =
         c.filter_subject === config.filter_subject &&
-        c.ack_policy === natsJetStream().AckPolicy.All &&
+        c.ack_policy === AckPolicy.All &&
         c.max_ack_pending === config.max_ack_pending &&
         c.ack_wait === config.ack_wait;
       if (same && existing.num_ack_pending === 0 && existing.delivered.stream_seq === start) {

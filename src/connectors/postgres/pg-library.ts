@@ -1,15 +1,5 @@
-/**
- * node-postgres, loaded by the first pool or client made (see `lazy-library.ts`). It is
- * a CommonJS package, so it loads at once, on the spot: constructors can use it.
- */
-import { createRequire } from "node:module";
+/** node-postgres, loaded by the first pool or client made (see `lazy-library.ts`). */
 import type pg from "pg";
+import { lazyRequire } from "../lazy-library.js";
 
-const require = createRequire(import.meta.url);
-let loaded: typeof pg | undefined;
-
-/** The `pg` module. */
-export function pgLibrary(): typeof pg {
-  loaded ??= require("pg") as typeof pg;
-  return loaded;
-}
+export const pgLibrary = lazyRequire<typeof pg>("pg");

@@ -1,8 +1,9 @@
 /**
  * The e-mail channel: sends an HTML and text message over SMTP with nodemailer.
  */
+import type nodemailer from "nodemailer";
 import type { NodemailerError, Transporter } from "nodemailer";
-import { lazyLibrary } from "../../../connectors/lazy-library.js";
+import { lazyRequire } from "../../../connectors/lazy-library.js";
 import type { Notification } from "../../notification.js";
 import {
   type Channel,
@@ -17,7 +18,7 @@ import type { Secret } from "../secret.js";
 import { buildEmail, messageId } from "./email-message.js";
 
 /** nodemailer, loaded by the first e-mail channel. */
-const nodemailerLibrary = lazyLibrary(() => import("nodemailer"));
+const nodemailerLibrary = lazyRequire<typeof nodemailer>("nodemailer");
 
 /** Options of {@link EmailChannel}. */
 export interface EmailChannelOptions {
@@ -55,8 +56,7 @@ export class EmailChannel implements Channel {
   readonly kind = "email" as const;
   readonly name: string;
   readonly #options: EmailChannelOptions;
-  /** The SMTP transport, once nodemailer has loaded. */
-  readonly #transport: Promise<Transporter>;
+  readonly #transport: Transporter;
   readonly #domain: string;
   #closed = false;
 
@@ -65,7 +65,7 @@ export class EmailChannel implements Channel {
     this.#options = options;
     const timeout = options.timeoutMs ?? 10_000;
     const secure = options.secure ?? false;
-    const settings = {
+    this.#transport = nodemailerLibrary().createTransport({
       host: options.host,
       port: options.port ?? (secure ? 465 : 587),
       secure,
@@ -76,11 +76,7 @@ export class EmailChannel implements Channel {
       ...(options.user !== undefined
         ? { auth: { user: options.user, pass: options.password?.reveal() ?? "" } }
         : {}),
-    };
-    this.#transport = nodemailerLibrary().then(({ default: nodemailer }) =>
-      nodemailer.createTransport(settings),
-    );
-    this.#transport.catch(() => {}); // reported by `send`
+    });
     const address = /<([^>]+)>/.exec(options.from)?.[1] ?? options.from;
     this.#domain = address.includes("@")
       ? (address.split("@").pop() as string)
@@ -97,14 +93,8 @@ export class EmailChannel implements Channel {
       return rejected(`cannot build the e-mail: ${describeError(error)}`);
     }
     const severity = String(notification.severity);
-    let transport: Transporter;
     try {
-      transport = await this.#transport;
-    } catch (error) {
-      return retry(`cannot load nodemailer: ${describeError(error)}`);
-    }
-    try {
-      const info = await transport.sendMail({
+      const info = await this.#transport.sendMail({
         from: this.#options.from,
         to: [...this.#options.to],
         ...(this.#options.cc ? { cc: [...this.#options.cc] } : {}),
@@ -132,7 +122,7 @@ export class EmailChannel implements Channel {
 
   async close(): Promise<void> {
     this.#closed = true;
-    (await this.#transport.catch(() => null))?.close();
+    this.#transport.close();
   }
 }
 
