@@ -10,7 +10,8 @@
  * checkpoint, windows left open (they would resume from it).
  *
  * Usage: node --import tsx bench/iot-realtime.ts [--rate 50000] [--sensors 50000]
- *   [--seconds 90] [--warmup 40] [--interval 5000] [--archive] [--heap-mb 512]
+ *   [--seconds 90] [--warmup 40] [--interval 5000] [--archive] [--archive-memory-mb 128]
+ *   [--heap-mb 512]
  *   [--semi-space-mb 4] [--growing-percent 20] [--memory-log]
  *
  * `--heap-mb N`, `--semi-space-mb N` and `--growing-percent N` run the bench in a child
@@ -18,7 +19,8 @@
  * `--heap-growing-percent=N` (the deployment setting of docs/deployment.md). Compiled
  * as a deployment runs (`npm run bench:build`, then `node
  * .bench-build/bench/iot-realtime.js …`), it leaves out tsx's 25–70 MiB. `--memory-log` prints the process's memory every second and each
- * checkpoint's capture and commit times to stderr.
+ * checkpoint's capture and commit times to stderr. `--archive-memory-mb` is the archive's
+ * DuckDB memory limit, as `millstream run` sets it by default (0: no limit).
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -30,7 +32,7 @@ import v8 from "node:v8";
 import { SqliteCheckpointStore } from "../src/connectors/checkpoint/index.js";
 import { JsonlFileSink } from "../src/connectors/file/index.js";
 import type { CheckpointStore, Sink } from "../src/engine/index.js";
-import { readingArchiveSink } from "../src/iot/archive/index.js";
+import { LIVE_ARCHIVE_MEMORY_MB, readingArchiveSink } from "../src/iot/archive/index.js";
 import { plantPipeline } from "../src/iot/plant-pipeline.js";
 import type { Anomaly } from "../src/iot/reading/index.js";
 import { plantCatalog } from "./plant-fixture.js";
@@ -45,6 +47,7 @@ const { values: args } = parseArgs({
     warmup: { type: "string", default: "40" },
     interval: { type: "string", default: "5000" },
     archive: { type: "boolean", default: false },
+    "archive-memory-mb": { type: "string", default: String(LIVE_ARCHIVE_MEMORY_MB) },
     "memory-log": { type: "boolean", default: false },
     "heap-mb": { type: "string" },
     "semi-space-mb": { type: "string" },
@@ -74,6 +77,7 @@ const sensors = Number(args.sensors);
 const seconds = Number(args.seconds);
 const warmupMs = Number(args.warmup) * 1000;
 const intervalMs = Number(args.interval);
+const archiveMemoryMb = Number(args["archive-memory-mb"]);
 const SPIKE_EVERY_MS = 100;
 const generator = realtimeReadings({
   rate,
@@ -186,7 +190,13 @@ try {
       equipmentHealth: out("equipment_health"),
       productionEfficiency: out("production_efficiency"),
       equipmentState: out("equipment_state"),
-      ...(args.archive ? { archive: readingArchiveSink(path.join(work, "archive")) } : {}),
+      ...(args.archive
+        ? {
+            archive: readingArchiveSink(path.join(work, "archive"), {
+              ...(archiveMemoryMb === 0 ? {} : { memoryLimitMb: archiveMemoryMb }),
+            }),
+          }
+        : {}),
     },
   });
   job = dataflow.job({ checkpoint: { store, interval: intervalMs } });
@@ -224,7 +234,7 @@ try {
   const cp = job.progress().checkpoints;
   const pauses = [...cp.recentPausesMs].sort((a, b) => a - b);
   console.log(
-    `${sensors.toLocaleString("en")} sensors, target ${rate.toLocaleString("en")} readings/s for ${seconds} s (spikes every ${SPIKE_EVERY_MS} ms after ${warmupMs / 1000} s), archive ${args.archive ? "on" : "off"}, SQLite checkpoints every ${intervalMs / 1000} s`,
+    `${sensors.toLocaleString("en")} sensors, target ${rate.toLocaleString("en")} readings/s for ${seconds} s (spikes every ${SPIKE_EVERY_MS} ms after ${warmupMs / 1000} s), archive ${args.archive ? `on (DuckDB memory ${archiveMemoryMb === 0 ? "unlimited" : `${archiveMemoryMb} MiB`})` : "off"}, SQLite checkpoints every ${intervalMs / 1000} s`,
   );
   console.log("");
   console.log("| Figure | Value |");

@@ -14,7 +14,7 @@ import type { AlarmTransition } from "../../alerts/index.js";
 import { SqliteCheckpointStore } from "../../connectors/checkpoint/index.js";
 import { JsonlFileSink } from "../../connectors/file/index.js";
 import type { Source } from "../../engine/index.js";
-import { readingArchiveSink } from "../../iot/archive/index.js";
+import { LIVE_ARCHIVE_MEMORY_MB, readingArchiveSink } from "../../iot/archive/index.js";
 import type { FacilityMetricsRecord } from "../../iot/dashboards/index.js";
 import {
   loadMetadataFolder,
@@ -266,7 +266,10 @@ Durations: 500ms, 90s, 10m, 2h (a bare number is seconds).`,
         equipmentHealth: out("equipment_health"),
         productionEfficiency: out("production_efficiency"),
         equipmentState: out("equipment_state"),
-        archive: readingArchiveSink(paths.archive, { overwrite: true }),
+        archive: readingArchiveSink(paths.archive, {
+          overwrite: true,
+          memoryLimitMb: LIVE_ARCHIVE_MEMORY_MB,
+        }),
         alarms: tapSink(out<AlarmTransition>("alarms"), (v) => monitor.addAlarmTransitions(v)),
         notifications: out("notifications"),
         alarmRejections: out("alarm_rejections"),

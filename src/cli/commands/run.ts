@@ -112,7 +112,13 @@ second signal exits at once.`,
         equipmentState: out("equipment_state"),
         ...(link ? { alarmLink: link } : alarmSinks),
         ...(config.outputs.archive
-          ? { archive: readingArchiveSink(path.join(config.outputs.folder, "archive")) }
+          ? {
+              archive: readingArchiveSink(path.join(config.outputs.folder, "archive"), {
+                ...(config.outputs.archiveMemoryMb === null
+                  ? {}
+                  : { memoryLimitMb: config.outputs.archiveMemoryMb }),
+              }),
+            }
           : {}),
       }),
     });

@@ -126,3 +126,27 @@ describe("loadPlantConfig: checkpoint timing", () => {
     );
   });
 });
+
+describe("loadPlantConfig: the archive's memory", () => {
+  it("limits the archive's DuckDB to 128 MiB unless told otherwise, null lifting the limit", () => {
+    assert.equal(loadPlantConfig(write(BASE)).outputs.archiveMemoryMb, 128);
+    const base = BASE.replace("outputs: { folder: out }", "");
+    const lifted = write(`${base}outputs: { folder: out, archiveMemoryMb: null }\n`);
+    assert.equal(loadPlantConfig(lifted).outputs.archiveMemoryMb, null);
+    const set = write(`${base}outputs: { folder: out, archiveMemoryMb: 256 }\n`);
+    assert.equal(loadPlantConfig(set).outputs.archiveMemoryMb, 256);
+  });
+
+  it("names the file, the field and the least value of a limit too small", () => {
+    const base = BASE.replace("outputs: { folder: out }", "");
+    const file = write(`${base}outputs: { folder: out, archiveMemoryMb: 16 }\n`);
+    assert.throws(
+      () => loadPlantConfig(file),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.message.includes(file) &&
+        error.message.includes("outputs.archiveMemoryMb") &&
+        /64/.test(error.message),
+    );
+  });
+});

@@ -7,6 +7,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { MIN_MEMORY_LIMIT_MB } from "../../connectors/parquet/index.js";
+import { LIVE_ARCHIVE_MEMORY_MB } from "../../iot/archive/index.js";
 import type { PlantConfig } from "../../iot/plant-pipeline.js";
 import { compileTopicTemplate } from "../../iot/reading/topic-template.js";
 import { alertsConfigSchema } from "./alerts-config.js";
@@ -31,6 +33,12 @@ const schema = z
       .object({
         folder: z.string().min(1),
         archive: z.boolean().default(true),
+        archiveMemoryMb: z
+          .number()
+          .int()
+          .min(MIN_MEMORY_LIMIT_MB)
+          .nullable()
+          .default(LIVE_ARCHIVE_MEMORY_MB),
       })
       .strict(),
     checkpoint: z
@@ -96,7 +104,12 @@ export interface PlantConfigFile {
   readonly name: string;
   readonly input: InputConfig;
   readonly metadata: { readonly folder: string; readonly reloadIntervalMs: number };
-  readonly outputs: { readonly folder: string; readonly archive: boolean };
+  readonly outputs: {
+    readonly folder: string;
+    readonly archive: boolean;
+    /** DuckDB's memory limit for the archive in MiB; `null`: none. */
+    readonly archiveMemoryMb: number | null;
+  };
   readonly checkpoint: {
     readonly sqlite?: string;
     readonly postgres?: string;
@@ -228,7 +241,11 @@ export function loadPlantConfig(file: string): PlantConfigFile {
     name: c.name,
     input: inputConfig(file, base, c.input),
     metadata: { folder: resolve(c.metadata.folder), reloadIntervalMs: c.metadata.reloadIntervalMs },
-    outputs: { folder: resolve(c.outputs.folder), archive: c.outputs.archive },
+    outputs: {
+      folder: resolve(c.outputs.folder),
+      archive: c.outputs.archive,
+      archiveMemoryMb: c.outputs.archiveMemoryMb,
+    },
     checkpoint: {
       ...(c.checkpoint.sqlite ? { sqlite: resolve(c.checkpoint.sqlite) } : {}),
       ...(c.checkpoint.postgres ? { postgres: fromEnvironment(file, c.checkpoint.postgres) } : {}),

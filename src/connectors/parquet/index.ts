@@ -5,6 +5,7 @@
 export type { ColumnSpec, ParquetColumnType } from "./columns.js";
 export { ArchiveDirectoryInUseError, ParquetSinkError, ParquetValueError } from "./errors.js";
 export {
+  MIN_MEMORY_LIMIT_MB,
   ParquetArchiveSink,
   type ParquetArchiveSinkOptions,
   type ParquetCompression,

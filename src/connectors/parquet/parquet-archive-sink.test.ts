@@ -359,6 +359,40 @@ describe("ParquetArchiveSink on disk", () => {
     assert.deepEqual(rows, expected);
   });
 
+  it("round-trips rows under a DuckDB memory limit, across segments and epochs", async () => {
+    const writer = await start(undefined, { memoryLimitMb: 64, segmentRows: 20_000 });
+    const total = 60_000;
+    for (let epoch = 1; epoch <= 2; epoch++) {
+      for (let from = ((epoch - 1) * total) / 2; from < (epoch * total) / 2; from += 1000) {
+        write(writer, readings(from, from + 1000));
+        if (writer.needsFlush) await writer.flush();
+      }
+      const progress = await writer.prepareCommit!(epoch);
+      await writer.commit!(epoch, progress);
+    }
+    const rows = await query(
+      `SELECT count(*)::INT, sum(value)::DOUBLE, count(DISTINCT sensor_id)::INT
+       FROM read_parquet(${glob(directory)}, hive_partitioning = true)`,
+    );
+    assert.deepEqual(rows, [[total, ((total - 1) * total) / 2 / 4, 50]]);
+  });
+
+  it("refuses a DuckDB memory limit below the least it can append under", () => {
+    assert.throws(
+      () =>
+        new ParquetArchiveSink<Reading>({
+          directory,
+          columns: READING_COLUMNS,
+          row: readingRow,
+          partitionBy: ["facility_id"],
+          memoryLimitMb: 32,
+        }),
+      (error: unknown) =>
+        error instanceof TypeError &&
+        /`memoryLimitMb` must be at least 64, got 32/.test(error.message),
+    );
+  });
+
   it("rejects values that do not fit their column or cannot name a folder", async () => {
     const writer = await start();
     assert.throws(

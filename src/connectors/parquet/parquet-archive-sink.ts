@@ -7,6 +7,7 @@
  * in `staging.ts` and docs/connectors-parquet.md.
  */
 import { mkdir } from "node:fs/promises";
+import path from "node:path";
 import type { Sink, SinkContext, SinkWriter } from "../../engine/index.js";
 import { COLUMN_NAME, type ColumnSpec, isColumnType } from "./columns.js";
 import { ArchiveDirectoryInUseError, ParquetSinkError } from "./errors.js";
@@ -55,6 +56,15 @@ export interface ParquetArchiveSinkOptions<T> {
   readonly segmentRows?: number;
   /** DuckDB threads. Default 1: leaves the other cores to the pipeline. */
   readonly threads?: number;
+  /**
+   * Memory DuckDB may hold, in MiB (at least {@link MIN_MEMORY_LIMIT_MB}), for the rows
+   * handed to it and for writing them: beyond it DuckDB spills to
+   * `.staging/spill/`, and it hands memory back to the system after each segment. For
+   * long-running jobs, where the process's resident memory matters more than the
+   * archive's speed. Default: no limit (DuckDB's own, most of the machine's memory,
+   * kept for reuse): fastest.
+   */
+  readonly memoryLimitMb?: number;
 }
 
 /**
@@ -145,12 +155,24 @@ export class ParquetArchiveSink<T> implements Sink<T> {
   }
 }
 
+/** The least `memoryLimitMb`: less fails appends of a default segment. */
+export const MIN_MEMORY_LIMIT_MB = 64;
+
 async function openStore<T>(
   directory: string,
   options: ParquetArchiveSinkOptions<T>,
 ): Promise<SegmentWriter> {
   try {
-    return await SegmentWriter.open({ columns: options.columns, threads: options.threads ?? 1 });
+    return await SegmentWriter.open({
+      columns: options.columns,
+      threads: options.threads ?? 1,
+      ...(options.memoryLimitMb === undefined
+        ? {}
+        : {
+            memoryLimitMb: options.memoryLimitMb,
+            spillDirectory: path.join(directory, STAGING, "spill"),
+          }),
+    });
   } catch (error) {
     throw new ParquetSinkError(directory, "cannot start DuckDB", { cause: error });
   }
@@ -198,6 +220,10 @@ function validateOptions<T>(options: ParquetArchiveSinkOptions<T>): void {
   positive("bufferRows", options.bufferRows);
   positive("segmentRows", options.segmentRows);
   positive("threads", options.threads);
+  positive("memoryLimitMb", options.memoryLimitMb);
+  if (options.memoryLimitMb !== undefined && options.memoryLimitMb < MIN_MEMORY_LIMIT_MB) {
+    fail(`\`memoryLimitMb\` must be at least ${MIN_MEMORY_LIMIT_MB}, got ${options.memoryLimitMb}`);
+  }
   if (options.compression !== undefined && !COMPRESSIONS.includes(options.compression)) {
     fail(`\`compression\` must be one of ${COMPRESSIONS.join(", ")}`);
   }

@@ -5,14 +5,14 @@
  * every kind read back from the Parquet files.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { DuckDBInstance } from "@duckdb/node-api";
 import type { ColumnSpec } from "./columns.js";
 import { CELL_NULL, CELL_NUMBER, CELL_STRING, RowBlock, type RowBlockData } from "./row-block.js";
-import { SegmentStore } from "./segment-store.js";
+import { SegmentStore, storeConfig } from "./segment-store.js";
 
 const COLUMNS: ColumnSpec[] = [
   { name: "n", type: "BIGINT" },
@@ -149,6 +149,76 @@ describe("SegmentStore", () => {
           }
         }
         assert.deepEqual(result.getRowsJS(), [[5000, present, sum, 2500, 5000]]);
+      } finally {
+        instance.closeSync();
+      }
+    } finally {
+      await store.close();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it("limits DuckDB's memory, spills and hands memory back only when given a limit", async () => {
+    const root = await mkdtemp(path.join(tmpdir(), "millstream-segment-store-"));
+    const settings = async (config: Record<string, string>) => {
+      const instance = await DuckDBInstance.create(":memory:", config);
+      try {
+        const connection = await instance.connect();
+        const result = await connection.runAndReadAll(
+          `SELECT current_setting('threads')::INT, current_setting('memory_limit'),
+             current_setting('temp_directory'), current_setting('allocator_flush_threshold'),
+             current_setting('allocator_bulk_deallocation_flush_threshold')`,
+        );
+        return result.getRowsJS()[0];
+      } finally {
+        instance.closeSync();
+      }
+    };
+    try {
+      const spill = path.join(root, "spill");
+      const limited = await settings(
+        storeConfig({ columns: COLUMNS, threads: 1, memoryLimitMb: 64, spillDirectory: spill }),
+      );
+      assert.deepEqual(limited, [1, "64.0 MiB", spill, "1.0 MiB", "1.0 MiB"]);
+      const unlimited = await settings(storeConfig({ columns: COLUMNS, threads: 2 }));
+      assert.equal(unlimited?.[0], 2);
+      assert.notEqual(unlimited?.[1], "64.0 MiB");
+      assert.deepEqual(unlimited?.slice(3), ["128.0 MiB", "512.0 MiB"], "DuckDB's defaults");
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it("writes a segment larger than its memory limit by spilling", async () => {
+    const root = await mkdtemp(path.join(tmpdir(), "millstream-segment-store-"));
+    const store = await SegmentStore.open({
+      columns: COLUMNS,
+      threads: 1,
+      memoryLimitMb: 16,
+      spillDirectory: path.join(root, "spill"),
+    });
+    try {
+      const total = 600_000;
+      for (let from = 0; from < total; from += 8192) {
+        const rows: [number, number | null, 0 | 1 | null, number | null][] = [];
+        for (let i = from; i < Math.min(total, from + 8192); i++) rows.push([i, i % 2, 1, i / 2]);
+        await store.append(1, block(rows, from === 0 ? ["even", "odd"] : []));
+      }
+      // 600,000 staged rows of 32 bytes do not fit in 16 MiB: DuckDB spilled.
+      const spilled = await readdir(path.join(root, "spill"));
+      assert.ok(
+        spilled.some((f) => f.startsWith("duckdb_temp_storage")),
+        `spill folder: ${spilled}`,
+      );
+      await store.copy(1, path.join(root, "big.parquet"), "FORMAT PARQUET");
+      const instance = await DuckDBInstance.create(":memory:");
+      try {
+        const connection = await instance.connect();
+        const result = await connection.runAndReadAll(
+          `SELECT count(*)::INT, sum(n)::DOUBLE, count(*) FILTER (name = 'odd')::INT
+           FROM read_parquet('${root}/big.parquet')`,
+        );
+        assert.deepEqual(result.getRowsJS(), [[total, (total * (total - 1)) / 2, total / 2]]);
       } finally {
         instance.closeSync();
       }

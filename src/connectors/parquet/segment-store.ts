@@ -30,10 +30,34 @@ import {
   stagedSelect,
 } from "./staged-select.js";
 
-/** What the store is made of: the archive's columns and DuckDB's thread count. */
+/** What the store is made of: the archive's columns, DuckDB's thread count and memory. */
 export interface SegmentStoreOptions {
   readonly columns: readonly ColumnSpec[];
   readonly threads: number;
+  /**
+   * DuckDB's memory limit in MiB, beyond which it spills to `spillDirectory`; with a
+   * limit, DuckDB also hands memory back to the system after each segment rather than
+   * keeping it for the next. Without one, DuckDB may use most of the machine's memory
+   * and keeps what it freed (faster: see docs/connectors-parquet.md).
+   */
+  readonly memoryLimitMb?: number;
+  /** Where DuckDB spills beyond `memoryLimitMb`. */
+  readonly spillDirectory?: string;
+}
+
+/** DuckDB's configuration for `options`. */
+export function storeConfig(options: SegmentStoreOptions): Record<string, string> {
+  const config: Record<string, string> = { threads: String(options.threads) };
+  if (options.memoryLimitMb === undefined) return config;
+  return {
+    ...config,
+    memory_limit: `${options.memoryLimitMb}MiB`,
+    // After a segment is written and its tables dropped, its memory goes back to the
+    // system instead of staying in DuckDB's allocator for the next segment.
+    allocator_flush_threshold: "1MiB",
+    allocator_bulk_deallocation_flush_threshold: "1MiB",
+    ...(options.spillDirectory === undefined ? {} : { temp_directory: options.spillDirectory }),
+  };
 }
 
 /** A segment being appended to. */
@@ -96,7 +120,7 @@ export class SegmentStore {
 
   /** Starts an in-memory DuckDB for `options`. */
   static async open(options: SegmentStoreOptions): Promise<SegmentStore> {
-    const instance = await DuckDBInstance.create(":memory:", { threads: String(options.threads) });
+    const instance = await DuckDBInstance.create(":memory:", storeConfig(options));
     try {
       const appending = await instance.connect();
       const copying = await instance.connect();

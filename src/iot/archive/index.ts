@@ -1,2 +1,7 @@
 /** The reading archive. */
-export { READING_ARCHIVE_COLUMNS, readingArchiveSink } from "./reading-archive.js";
+export {
+  LIVE_ARCHIVE_MEMORY_MB,
+  READING_ARCHIVE_COLUMNS,
+  type ReadingArchiveOptions,
+  readingArchiveSink,
+} from "./reading-archive.js";
