@@ -179,7 +179,7 @@ describe("SegmentStore", () => {
       const limited = await settings(
         storeConfig({ columns: COLUMNS, threads: 1, memoryLimitMb: 64, spillDirectory: spill }),
       );
-      assert.deepEqual(limited, [1, "64.0 MiB", spill, "1.0 MiB", "1.0 MiB"]);
+      assert.deepEqual(limited, [1, "64.0 MiB", spill, "512.0 KiB", "512.0 KiB"]);
       const unlimited = await settings(storeConfig({ columns: COLUMNS, threads: 2 }));
       assert.equal(unlimited?.[0], 2);
       assert.notEqual(unlimited?.[1], "64.0 MiB");
