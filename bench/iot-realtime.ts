@@ -10,7 +10,7 @@
  * checkpoint, windows left open (they would resume from it).
  *
  * Usage: node --import tsx bench/iot-realtime.ts [--rate 50000] [--sensors 50000]
- *   [--seconds 90] [--warmup 40] [--interval 5000] [--archive] [--archive-memory-mb 128]
+ *   [--seconds 90] [--warmup 40] [--interval 5000] [--archive] [--archive-memory-mb 256]
  *   [--heap-mb 512]
  *   [--semi-space-mb 4] [--growing-percent 20] [--memory-log]
  *

@@ -128,13 +128,13 @@ describe("loadPlantConfig: checkpoint timing", () => {
 });
 
 describe("loadPlantConfig: the archive's memory", () => {
-  it("limits the archive's DuckDB to 128 MiB unless told otherwise, null lifting the limit", () => {
-    assert.equal(loadPlantConfig(write(BASE)).outputs.archiveMemoryMb, 128);
+  it("limits the archive's DuckDB to 256 MiB unless told otherwise, null lifting the limit", () => {
+    assert.equal(loadPlantConfig(write(BASE)).outputs.archiveMemoryMb, 256);
     const base = BASE.replace("outputs: { folder: out }", "");
     const lifted = write(`${base}outputs: { folder: out, archiveMemoryMb: null }\n`);
     assert.equal(loadPlantConfig(lifted).outputs.archiveMemoryMb, null);
-    const set = write(`${base}outputs: { folder: out, archiveMemoryMb: 256 }\n`);
-    assert.equal(loadPlantConfig(set).outputs.archiveMemoryMb, 256);
+    const set = write(`${base}outputs: { folder: out, archiveMemoryMb: 128 }\n`);
+    assert.equal(loadPlantConfig(set).outputs.archiveMemoryMb, 128);
   });
 
   it("names the file, the field and the least value of a limit too small", () => {

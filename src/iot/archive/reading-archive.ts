@@ -68,10 +68,11 @@ function rowOf(): (r: EnrichedReading) => unknown[] {
 
 /**
  * Memory for the archive's DuckDB in long-running jobs (`millstream run`, the demo), in
- * MiB: at 50,000 readings/s it keeps the process about 130 MiB smaller than DuckDB's
- * default, for about 10% more CPU per archived reading (docs/benchmarks.md).
+ * MiB: at 50,000 readings/s it kept the process 160 MiB smaller than no limit at the
+ * same rate; 128 MiB saved 180 MiB but cost a tenth of the rate on two vCPUs
+ * (docs/benchmarks.md, "Archive memory").
  */
-export const LIVE_ARCHIVE_MEMORY_MB = 128;
+export const LIVE_ARCHIVE_MEMORY_MB = 256;
 
 /** Options of {@link readingArchiveSink}. */
 export interface ReadingArchiveOptions {
