@@ -193,7 +193,7 @@ try {
       ...(args.archive
         ? {
             archive: readingArchiveSink(path.join(work, "archive"), {
-              ...(archiveMemoryMb === 0 ? {} : { memoryLimitMb: archiveMemoryMb }),
+              memoryLimitMb: archiveMemoryMb === 0 ? null : archiveMemoryMb,
             }),
           }
         : {}),

@@ -114,9 +114,7 @@ second signal exits at once.`,
         ...(config.outputs.archive
           ? {
               archive: readingArchiveSink(path.join(config.outputs.folder, "archive"), {
-                ...(config.outputs.archiveMemoryMb === null
-                  ? {}
-                  : { memoryLimitMb: config.outputs.archiveMemoryMb }),
+                memoryLimitMb: config.outputs.archiveMemoryMb,
               }),
             }
           : {}),

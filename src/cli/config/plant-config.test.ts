@@ -128,9 +128,10 @@ describe("loadPlantConfig: checkpoint timing", () => {
 });
 
 describe("loadPlantConfig: the archive's memory", () => {
+  const base = BASE.replace("outputs: { folder: out }", "");
+
   it("limits the archive's DuckDB to 256 MiB unless told otherwise, null lifting the limit", () => {
     assert.equal(loadPlantConfig(write(BASE)).outputs.archiveMemoryMb, 256);
-    const base = BASE.replace("outputs: { folder: out }", "");
     const lifted = write(`${base}outputs: { folder: out, archiveMemoryMb: null }\n`);
     assert.equal(loadPlantConfig(lifted).outputs.archiveMemoryMb, null);
     const set = write(`${base}outputs: { folder: out, archiveMemoryMb: 128 }\n`);
@@ -138,7 +139,6 @@ describe("loadPlantConfig: the archive's memory", () => {
   });
 
   it("names the file, the field and the least value of a limit too small", () => {
-    const base = BASE.replace("outputs: { folder: out }", "");
     const file = write(`${base}outputs: { folder: out, archiveMemoryMb: 16 }\n`);
     assert.throws(
       () => loadPlantConfig(file),

@@ -169,8 +169,10 @@ async function openStore<T>(
       ...(options.memoryLimitMb === undefined
         ? {}
         : {
-            memoryLimitMb: options.memoryLimitMb,
-            spillDirectory: path.join(directory, STAGING, "spill"),
+            memory: {
+              limitMb: options.memoryLimitMb,
+              spillDirectory: path.join(directory, STAGING, "spill"),
+            },
           }),
     });
   } catch (error) {

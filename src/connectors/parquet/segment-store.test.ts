@@ -177,7 +177,11 @@ describe("SegmentStore", () => {
     try {
       const spill = path.join(root, "spill");
       const limited = await settings(
-        storeConfig({ columns: COLUMNS, threads: 1, memoryLimitMb: 64, spillDirectory: spill }),
+        storeConfig({
+          columns: COLUMNS,
+          threads: 1,
+          memory: { limitMb: 64, spillDirectory: spill },
+        }),
       );
       assert.deepEqual(limited, [1, "64.0 MiB", spill, "512.0 KiB", "512.0 KiB"]);
       const unlimited = await settings(storeConfig({ columns: COLUMNS, threads: 2 }));
@@ -194,8 +198,7 @@ describe("SegmentStore", () => {
     const store = await SegmentStore.open({
       columns: COLUMNS,
       threads: 1,
-      memoryLimitMb: 16,
-      spillDirectory: path.join(root, "spill"),
+      memory: { limitMb: 16, spillDirectory: path.join(root, "spill") },
     });
     try {
       const total = 600_000;

@@ -35,29 +35,27 @@ export interface SegmentStoreOptions {
   readonly columns: readonly ColumnSpec[];
   readonly threads: number;
   /**
-   * DuckDB's memory limit in MiB, beyond which it spills to `spillDirectory`; with a
-   * limit, DuckDB also hands memory back to the system after each segment rather than
-   * keeping it for the next. Without one, DuckDB may use most of the machine's memory
-   * and keeps what it freed (faster: see docs/connectors-parquet.md).
+   * DuckDB's memory limit in MiB and the folder it spills to beyond it; with a limit,
+   * DuckDB also hands memory back to the system after each segment rather than keeping
+   * it for the next. Without one, DuckDB may use most of the machine's memory and keeps
+   * what it freed (faster: see docs/connectors-parquet.md).
    */
-  readonly memoryLimitMb?: number;
-  /** Where DuckDB spills beyond `memoryLimitMb`. */
-  readonly spillDirectory?: string;
+  readonly memory?: { readonly limitMb: number; readonly spillDirectory: string };
 }
 
 /** DuckDB's configuration for `options`. */
 export function storeConfig(options: SegmentStoreOptions): Record<string, string> {
   const config: Record<string, string> = { threads: String(options.threads) };
-  if (options.memoryLimitMb === undefined) return config;
+  if (options.memory === undefined) return config;
   return {
     ...config,
-    memory_limit: `${options.memoryLimitMb}MiB`,
+    memory_limit: `${options.memory.limitMb}MiB`,
     // After a segment is written and its tables dropped, its memory goes back to the
     // system instead of staying in DuckDB's allocator for the next segment. Measured
     // with DuckDB 1.5: a bulk threshold of 1 MiB or more never triggers here.
     allocator_flush_threshold: "512KiB",
     allocator_bulk_deallocation_flush_threshold: "512KiB",
-    ...(options.spillDirectory === undefined ? {} : { temp_directory: options.spillDirectory }),
+    temp_directory: options.memory.spillDirectory,
   };
 }
 

@@ -80,9 +80,9 @@ export interface ReadingArchiveOptions {
   readonly overwrite?: boolean;
   /**
    * Memory the archive's DuckDB may hold, in MiB (see `ParquetArchiveSinkOptions`).
-   * Default: no limit, fastest (for finite replays).
+   * Default (or `null`): no limit, fastest (for finite replays).
    */
-  readonly memoryLimitMb?: number;
+  readonly memoryLimitMb?: number | null;
 }
 
 /**
@@ -99,6 +99,6 @@ export function readingArchiveSink(
     columns: READING_ARCHIVE_COLUMNS,
     row: rowOf(),
     partitionBy: ["facility_id", "sensor_type", "date"],
-    ...(options.memoryLimitMb === undefined ? {} : { memoryLimitMb: options.memoryLimitMb }),
+    ...(options.memoryLimitMb == null ? {} : { memoryLimitMb: options.memoryLimitMb }),
   });
 }
