@@ -59,10 +59,10 @@ export interface ParquetArchiveSinkOptions<T> {
   /**
    * Memory DuckDB may hold, in MiB (at least {@link MIN_MEMORY_LIMIT_MB}), for the rows
    * handed to it and for writing them: beyond it DuckDB spills to
-   * `.staging/spill/`, and it hands memory back to the system after each segment. For
-   * long-running jobs, where the process's resident memory matters more than the
-   * archive's speed. Default: no limit (DuckDB's own, most of the machine's memory,
-   * kept for reuse): fastest.
+   * `.staging/spill/`. For long-running jobs, where the process's resident memory
+   * matters more than the archive's speed. Default: no limit (DuckDB's own, most of the
+   * machine's memory). With or without it, DuckDB's allocator returns what it frees at
+   * once (see `duckdb-allocator.ts`).
    */
   readonly memoryLimitMb?: number;
 }

@@ -19,6 +19,7 @@ import {
 } from "@duckdb/node-api";
 import duckdb from "@duckdb/node-bindings";
 import { SerialQueue } from "../serial-queue.js";
+import { releaseFreedMemoryPromptly } from "./duckdb-allocator.js";
 import type { ColumnSpec } from "./columns.js";
 import { CELL_NUMBER, CELL_STRING, type RowBlockData } from "./row-block.js";
 import {
@@ -119,6 +120,7 @@ export class SegmentStore {
 
   /** Starts an in-memory DuckDB for `options`. */
   static async open(options: SegmentStoreOptions): Promise<SegmentStore> {
+    releaseFreedMemoryPromptly(); // in effect if DuckDB has not allocated yet in this process
     const instance = await DuckDBInstance.create(":memory:", storeConfig(options));
     try {
       const appending = await instance.connect();

@@ -6,6 +6,7 @@
  */
 import type { Worker } from "node:worker_threads";
 import { siblingModule, startModuleWorker } from "../../engine/index.js";
+import { releaseFreedMemoryPromptly } from "./duckdb-allocator.js";
 import type { RowBlockData } from "./row-block.js";
 import type { SegmentStore, SegmentStoreOptions } from "./segment-store.js";
 
@@ -67,6 +68,8 @@ export class SegmentWriter {
 
   /** Starts the thread and its DuckDB; rejects when DuckDB cannot start. */
   static async open(options: SegmentStoreOptions): Promise<SegmentWriter> {
+    // Here, on the main thread: the thread's environment is its own copy.
+    releaseFreedMemoryPromptly();
     let worker: Worker | null;
     try {
       worker = startModuleWorker(siblingModule(import.meta.url, "./segment-thread"), {
