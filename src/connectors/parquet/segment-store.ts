@@ -120,7 +120,10 @@ export class SegmentStore {
 
   /** Starts an in-memory DuckDB for `options`. */
   static async open(options: SegmentStoreOptions): Promise<SegmentStore> {
-    releaseFreedMemoryPromptly(); // in effect if DuckDB has not allocated yet in this process
+    // For a store on the event loop (a test, or no thread could start): in effect if
+    // DuckDB has not allocated yet in this process. On the segment thread, the writer
+    // has set it on the main thread already, and this changes only the thread's copy.
+    releaseFreedMemoryPromptly();
     const instance = await DuckDBInstance.create(":memory:", storeConfig(options));
     try {
       const appending = await instance.connect();
