@@ -18,9 +18,9 @@ export const PROMPT_RELEASE = "dirty_decay_ms:0,muzzy_decay_ms:0";
 
 /**
  * Sets {@link DUCKDB_ALLOCATOR_ENV} to {@link PROMPT_RELEASE} unless the environment
- * already sets it (the operator's own setting wins). Returns the setting in force.
+ * already sets it (the operator's own setting wins). Called by `SegmentWriter.open`,
+ * through which every store is opened, on the main thread.
  */
-export function releaseFreedMemoryPromptly(): string {
+export function releaseFreedMemoryPromptly(): void {
   process.env[DUCKDB_ALLOCATOR_ENV] ??= PROMPT_RELEASE;
-  return process.env[DUCKDB_ALLOCATOR_ENV];
 }

@@ -19,7 +19,6 @@ import {
 } from "@duckdb/node-api";
 import duckdb from "@duckdb/node-bindings";
 import { SerialQueue } from "../serial-queue.js";
-import { releaseFreedMemoryPromptly } from "./duckdb-allocator.js";
 import type { ColumnSpec } from "./columns.js";
 import { CELL_NUMBER, CELL_STRING, type RowBlockData } from "./row-block.js";
 import {
@@ -120,10 +119,6 @@ export class SegmentStore {
 
   /** Starts an in-memory DuckDB for `options`. */
   static async open(options: SegmentStoreOptions): Promise<SegmentStore> {
-    // For a store on the event loop (a test, or no thread could start): in effect if
-    // DuckDB has not allocated yet in this process. On the segment thread, the writer
-    // has set it on the main thread already, and this changes only the thread's copy.
-    releaseFreedMemoryPromptly();
     const instance = await DuckDBInstance.create(":memory:", storeConfig(options));
     try {
       const appending = await instance.connect();

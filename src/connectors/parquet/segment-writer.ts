@@ -68,7 +68,8 @@ export class SegmentWriter {
 
   /** Starts the thread and its DuckDB; rejects when DuckDB cannot start. */
   static async open(options: SegmentStoreOptions): Promise<SegmentWriter> {
-    // Here, on the main thread: the thread's environment is its own copy.
+    // Here, on the main thread, before DuckDB starts (on the thread or, failing that,
+    // here): the thread's environment is its own copy.
     releaseFreedMemoryPromptly();
     let worker: Worker | null;
     try {
