@@ -2,6 +2,13 @@
  * The Parquet archive connector: an exactly-once sink writing Hive-partitioned Parquet
  * files per checkpoint with DuckDB. See docs/connectors-parquet.md.
  */
+export {
+  COMPACTION_DEFAULTS,
+  type CompactionOptions,
+  type CompactionReport,
+  compactArchive,
+  type FolderCompaction,
+} from "./compaction.js";
 export type { ColumnSpec, ParquetColumnType } from "./columns.js";
 export { ArchiveDirectoryInUseError, ParquetSinkError, ParquetValueError } from "./errors.js";
 export {

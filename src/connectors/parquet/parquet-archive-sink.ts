@@ -14,11 +14,20 @@ import { ArchiveDirectoryInUseError, ParquetSinkError } from "./errors.js";
 import { ParquetArchiveWriter } from "./parquet-archive-writer.js";
 import { parseProgress, publishAll } from "./progress.js";
 import { SegmentWriter } from "./segment-writer.js";
+import { completeJournals } from "./compaction-journal.js";
 import { listPublished, pruneEmptyFolders, remove, STAGING, syncPath } from "./staging.js";
 
 export type { ParquetSinkProgress } from "./progress.js";
 
-const COMPRESSIONS = ["zstd", "snappy", "gzip", "lz4_raw", "brotli", "uncompressed"] as const;
+/** Parquet compression codecs DuckDB writes, as the options name them. */
+export const COMPRESSIONS = [
+  "zstd",
+  "snappy",
+  "gzip",
+  "lz4_raw",
+  "brotli",
+  "uncompressed",
+] as const;
 
 /** Parquet compression codecs DuckDB writes. */
 export type ParquetCompression = (typeof COMPRESSIONS)[number];
@@ -119,6 +128,9 @@ export class ParquetArchiveSink<T> implements Sink<T> {
         cause: error,
       });
     }
+    // A compaction a crash left decided but unfinished may have replaced files the
+    // restored checkpoint publishes: finish it first.
+    await completeJournals(directory);
     const published = await listPublished(directory);
     if (context.restored && context.restored.progress !== undefined) {
       const { checkpointId } = context.restored;

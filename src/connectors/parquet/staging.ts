@@ -10,6 +10,9 @@
  *   `**\/*.parquet` globs (DuckDB's `**` descends into hidden folders).
  * - `<k1>=<v1>/…/epoch-<n>-<i>.parquet`: published rows of checkpoint `n` (or of an
  *   earlier epoch whose checkpoint failed, carried into checkpoint `n`).
+ * - `<k1>=<v1>/…/compacted-<a>-<b>-<run>-<i>.parquet`: published rows of epochs `a` to
+ *   `b` of that folder, merged by a compaction (`compaction.ts`) from the files it
+ *   replaced; `run` tells compactions apart.
  */
 import type { Dirent } from "node:fs";
 import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
@@ -18,8 +21,10 @@ import { ParquetSinkError } from "./errors.js";
 
 /** The hidden folder holding staged epochs, relative to the archive directory. */
 export const STAGING = ".staging";
-/** Names of published files, `epoch-<n>-<i>.parquet`. */
+/** Names of files published by the sink, `epoch-<n>-<i>.parquet`. */
 export const PUBLISHED = /^epoch-(\d+)-(\d+)\.parquet$/;
+/** Names of files a compaction published, `compacted-<a>-<b>-<run>-<i>.parquet`. */
+export const COMPACTED = /^compacted-(\d+)-(\d+)-([0-9a-z]+)-(\d+)\.parquet$/;
 /** Extension DuckDB gives staged files (without the dot). */
 export const STAGED_EXTENSION = "parquet.tmp";
 
@@ -40,22 +45,35 @@ export function stagingFolder(id: number): string {
   return `${STAGING}/epoch-${id}`;
 }
 
-/** A published file and the epoch in its name. */
+/** A published file and the epochs whose rows it holds. */
 export interface PublishedFile {
   /** Path relative to the archive directory, with `/` separators. */
   readonly path: string;
+  /** The newest epoch of its rows: the sink's epoch, or a compacted file's last. */
   readonly epoch: number;
+  /** The oldest epoch of its rows (`epoch` for a file the sink published). */
+  readonly firstEpoch: number;
+}
+
+/** The epochs in a published file's name `name`, or `undefined` if it is not one. */
+export function publishedEpochs(name: string): { first: number; last: number } | undefined {
+  const sink = PUBLISHED.exec(name);
+  if (sink) return { first: Number(sink[1]), last: Number(sink[1]) };
+  const compacted = COMPACTED.exec(name);
+  if (compacted) return { first: Number(compacted[1]), last: Number(compacted[2]) };
+  return undefined;
 }
 
 /**
- * Every published file under `directory`, sorted by path. Hidden entries (the staging
- * folder among them) are skipped; so are files not named like published files.
+ * Every published file under `directory` (the sink's and compacted ones), sorted by
+ * path. Hidden entries (the staging and compaction folders among them) are skipped;
+ * so are files not named like published files.
  */
 export async function listPublished(directory: string): Promise<PublishedFile[]> {
   const found: PublishedFile[] = [];
   for (const file of await listFiles(directory, "", true)) {
-    const m = PUBLISHED.exec(path.posix.basename(file));
-    if (m) found.push({ path: file, epoch: Number(m[1]) });
+    const epochs = publishedEpochs(path.posix.basename(file));
+    if (epochs) found.push({ path: file, epoch: epochs.last, firstEpoch: epochs.first });
   }
   return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
@@ -158,7 +176,9 @@ export function publishedPath(staged: string): string {
 /**
  * Moves staged file `staged` to its published place (both relative to `directory`),
  * creating its partition folders. Idempotent: nothing to do when the staged file is
- * gone and the published one exists. Returns the published file's folder, to sync.
+ * gone and the published one exists, or a compacted file of its folder holds its epoch
+ * (a compaction merged it after it was published). Returns the published file's
+ * folder, to sync.
  */
 export async function publishFile(directory: string, staged: string): Promise<string> {
   const target = publishedPath(staged);
@@ -173,6 +193,7 @@ export async function publishFile(directory: string, staged: string): Promise<st
       });
     }
     if (await exists(path.join(directory, target))) return folder;
+    if (await compactedHolds(folder, path.posix.basename(target))) return folder;
     throw new ParquetSinkError(
       directory,
       `a committed checkpoint covers ${staged}, but neither it nor ${target} exists: ` +
@@ -181,6 +202,22 @@ export async function publishFile(directory: string, staged: string): Promise<st
     );
   }
   return folder;
+}
+
+/** Whether `folder` holds a compacted file whose epochs include that of published file `name`. */
+async function compactedHolds(folder: string, name: string): Promise<boolean> {
+  const epoch = publishedEpochs(name)?.last;
+  if (epoch === undefined) return false;
+  let names: string[];
+  try {
+    names = await readdir(folder);
+  } catch {
+    return false;
+  }
+  return names.some((n) => {
+    const m = COMPACTED.exec(n);
+    return m !== null && Number(m[1]) <= epoch && epoch <= Number(m[2]);
+  });
 }
 
 async function exists(file: string): Promise<boolean> {
