@@ -2,6 +2,7 @@
  * The registry of `millstream` subcommands, in the order `millstream --help` lists them.
  */
 import type { Command } from "./command.js";
+import { compactCommand } from "./compact.js";
 import { demoCommand } from "./demo.js";
 import { evaluateCommand } from "./evaluate.js";
 import { exampleCommand } from "./example.js";
@@ -16,6 +17,7 @@ export const commands: readonly Command[] = [
   demoCommand,
   runCommand,
   replayCommand,
+  compactCommand,
   simulateCommand,
   evaluateCommand,
   exampleCommand,

@@ -12,6 +12,7 @@ export {
 export type { ColumnSpec, ParquetColumnType } from "./columns.js";
 export { ArchiveDirectoryInUseError, ParquetSinkError, ParquetValueError } from "./errors.js";
 export {
+  COMPRESSIONS as PARQUET_COMPRESSIONS,
   MIN_MEMORY_LIMIT_MB,
   ParquetArchiveSink,
   type ParquetArchiveSinkOptions,
