@@ -21,7 +21,7 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { readingArchiveSink } from "../src/iot/archive/index.js";
 import type { EnrichedReading } from "../src/iot/reading/index.js";
 import { mainThreadCpuMs } from "./main-thread-cpu.js";
-import { SENSOR_TYPES } from "./plant-fixture.js";
+import { enrichedReading } from "./plant-fixture.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -36,49 +36,10 @@ const checkpointEvery = Number(args.checkpoint);
 const START = Date.UTC(2026, 10, 2, 6, 0, 0);
 const BATCH = 1000;
 
-function reading(i: number): EnrichedReading {
-  const s = i % sensors;
-  const t = START + Math.floor(i / sensors) * 1000 + (s % 1000);
-  const wobble = Math.sin(t / 977 + s) * 2;
-  const type = SENSOR_TYPES[s % 5] ?? "generic";
-  const e = Math.floor(s / 5);
-  const measures: Record<string, number> =
-    type === "temperature"
-      ? { temperature_celsius: 60 + wobble, humidity: 40 }
-      : type === "vibration"
-        ? { acceleration_x: 0.3 + wobble / 10, acceleration_y: 0.2, acceleration_z: 0.1 }
-        : type === "pressure"
-          ? { pressure_psi: 120 + wobble, flow_rate: 3 }
-          : type === "power"
-            ? { voltage: 230, current: 8 + wobble / 4 }
-            : {};
-  return {
-    sensor_id: `S${s}`,
-    timestamp: t,
-    facility_id: `F${e % 10}`,
-    sensor_type: type,
-    quality_score: 0.97,
-    value: 60 + wobble,
-    ...measures,
-    ...(type === "generic" ? { unit: "bar" } : {}),
-    known_sensor: true,
-    equipment_id: `E${e}`,
-    production_line: `L${(e % 4) + 1}`,
-    equipment_class: "pump",
-    criticality: "medium",
-    facility_name: `Plant ${e % 10}`,
-    timezone: "Europe/Berlin",
-    thresholds: null,
-    hour_of_day: new Date(t).getUTCHours(),
-    day_of_week: new Date(t).getUTCDay(),
-    shift: "morning",
-  } as EnrichedReading;
-}
-
 // A pool of distinct readings, written over and over (the archive does not mind repeats):
 // the heap stays small, as in a pipeline where readings are short-lived.
 const POOL = 100_000;
-const pool = Array.from({ length: POOL }, (_, i) => reading(i));
+const pool = Array.from({ length: POOL }, (_, i) => enrichedReading(i, sensors, START));
 const batches: EnrichedReading[][] = [];
 for (let from = 0; from < POOL; from += BATCH) batches.push(pool.slice(from, from + BATCH));
 

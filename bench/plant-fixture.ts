@@ -4,6 +4,7 @@
  * with a gentle wobble (no anomalies unless a benchmark injects them).
  */
 import { buildMetadataSet, MetadataCatalog } from "../src/iot/metadata/index.js";
+import type { EnrichedReading } from "../src/iot/reading/index.js";
 
 export const SENSOR_TYPES = ["temperature", "vibration", "pressure", "power", "generic"] as const;
 
@@ -89,4 +90,47 @@ export function readingLine(s: number, t: number, offset = 0): string {
     default:
       return JSON.stringify({ ...base, sensor_type: "generic", value: 5 + wobble, unit: "bar" });
   }
+}
+
+/**
+ * Enriched reading `i` of `sensors` sensors (as the plant pipeline makes them), one per
+ * sensor per second from `start`: what the archive benchmarks write.
+ */
+export function enrichedReading(i: number, sensors: number, start: number): EnrichedReading {
+  const s = i % sensors;
+  const t = start + Math.floor(i / sensors) * 1000 + (s % 1000);
+  const wobble = Math.sin(t / 977 + s) * 2;
+  const type = SENSOR_TYPES[s % 5] ?? "generic";
+  const e = Math.floor(s / 5);
+  const measures: Record<string, number> =
+    type === "temperature"
+      ? { temperature_celsius: 60 + wobble, humidity: 40 }
+      : type === "vibration"
+        ? { acceleration_x: 0.3 + wobble / 10, acceleration_y: 0.2, acceleration_z: 0.1 }
+        : type === "pressure"
+          ? { pressure_psi: 120 + wobble, flow_rate: 3 }
+          : type === "power"
+            ? { voltage: 230, current: 8 + wobble / 4 }
+            : {};
+  return {
+    sensor_id: `S${s}`,
+    timestamp: t,
+    facility_id: `F${e % 10}`,
+    sensor_type: type,
+    quality_score: 0.97,
+    value: 60 + wobble,
+    ...measures,
+    ...(type === "generic" ? { unit: "bar" } : {}),
+    known_sensor: true,
+    equipment_id: `E${e}`,
+    production_line: `L${(e % 4) + 1}`,
+    equipment_class: "pump",
+    criticality: "medium",
+    facility_name: `Plant ${e % 10}`,
+    timezone: "Europe/Berlin",
+    thresholds: null,
+    hour_of_day: new Date(t).getUTCHours(),
+    day_of_week: new Date(t).getUTCDay(),
+    shift: "morning",
+  } as EnrichedReading;
 }

@@ -4,7 +4,6 @@
  * running pipeline.
  */
 import { stat } from "node:fs/promises";
-import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import {
   COMPACTION_DEFAULTS,
@@ -14,6 +13,7 @@ import {
   type FolderCompaction,
   PARQUET_COMPRESSIONS,
   type ParquetCompression,
+  scheduleCompaction,
 } from "../../connectors/parquet/index.js";
 import { UsageError } from "../usage-error.js";
 import type { Command } from "./command.js";
@@ -77,7 +77,6 @@ pipeline and through a crash; one compaction at a time. See docs/connectors-parq
         `--compression: expected one of ${PARQUET_COMPRESSIONS.join(", ")}, got "${compression}"`,
       );
     }
-    const controller = new AbortController();
     const options: CompactionOptions = {
       ...(values["target-mb"] === undefined
         ? {}
@@ -96,33 +95,29 @@ pipeline and through a crash; one compaction at a time. See docs/connectors-parq
       ...(values["memory-mb"] === undefined
         ? {}
         : { memoryLimitMb: parseCount("--memory-mb", values["memory-mb"], 64) }),
-      signal: controller.signal,
       ...(values.quiet || values.json ? {} : { onFolder: (f) => console.log(folderLine(f)) }),
     };
     const every = values.every === undefined ? undefined : parseDuration("--every", values.every);
-    const stop = () => controller.abort();
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-    try {
-      if (every === undefined) {
-        report(await compactArchive(archive, options), values);
-        return 0;
-      }
-      while (!controller.signal.aborted) {
-        try {
-          report(await compactArchive(archive, options), values);
-        } catch (error) {
-          // A failed round (another compaction holds the lock, a file that cannot be
-          // read) is reported; the next round tries again.
-          console.error(`millstream compact: ${error instanceof Error ? error.message : error}`);
-        }
-        await sleep(every, undefined, { signal: controller.signal }).catch(() => {});
-      }
+    if (every === undefined) {
+      report(await compactArchive(archive, options), values);
       return 0;
-    } finally {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
     }
+    const schedule = scheduleCompaction(archive, {
+      ...options,
+      everyMs: every,
+      immediately: true,
+      keepAlive: true,
+      onReport: (result) => report(result, values),
+      // A failed round is reported; the next one tries again.
+      onError: (error) =>
+        console.error(`millstream compact: ${error instanceof Error ? error.message : error}`),
+    });
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
+    await schedule.stop();
+    return 0;
   },
 };
 

@@ -150,3 +150,49 @@ describe("loadPlantConfig: the archive's memory", () => {
     );
   });
 });
+
+describe("loadPlantConfig: the archive's compaction", () => {
+  const base = BASE.replace("outputs: { folder: out }", "");
+
+  it("compacts every 15 minutes by default, false turning it off, fields overriding", () => {
+    assert.deepEqual(loadPlantConfig(write(BASE)).outputs.archiveCompaction, {
+      everyMs: 900_000,
+      targetFileMb: 128,
+      minFiles: 10,
+      minAgeMs: 0,
+      memoryMb: 128,
+    });
+    const off = write(`${base}outputs: { folder: out, archiveCompaction: false }\n`);
+    assert.equal(loadPlantConfig(off).outputs.archiveCompaction, false);
+    const set = write(
+      `${base}outputs: { folder: out, archiveCompaction: { everyMs: 60000, minFiles: 4 } }\n`,
+    );
+    assert.deepEqual(loadPlantConfig(set).outputs.archiveCompaction, {
+      everyMs: 60_000,
+      targetFileMb: 128,
+      minFiles: 4,
+      minAgeMs: 0,
+      memoryMb: 128,
+    });
+  });
+
+  it("names the file, the field and the expectation of a bad setting", () => {
+    for (const [setting, field, expected] of [
+      ["{ minFiles: 1 }", "outputs.archiveCompaction.minFiles", />=2/],
+      ["{ everyMs: 0 }", "outputs.archiveCompaction.everyMs", />0/],
+      ["{ every: 10 }", "outputs.archiveCompaction", /Unrecognized key: "every"/],
+      ["true", "outputs.archiveCompaction", /expected false, or an object of everyMs/],
+    ] as const) {
+      const file = write(`${base}outputs: { folder: out, archiveCompaction: ${setting} }\n`);
+      assert.throws(
+        () => loadPlantConfig(file),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          error.message.includes(file) &&
+          error.message.includes(field) &&
+          expected.test(error.message),
+        setting,
+      );
+    }
+  });
+});

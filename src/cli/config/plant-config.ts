@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { MIN_MEMORY_LIMIT_MB } from "../../connectors/parquet/index.js";
+import { COMPACTION_DEFAULTS, MIN_MEMORY_LIMIT_MB } from "../../connectors/parquet/index.js";
 import { LIVE_ARCHIVE_MEMORY_MB } from "../../iot/archive/index.js";
 import type { PlantConfig } from "../../iot/plant-pipeline.js";
 import { compileTopicTemplate } from "../../iot/reading/topic-template.js";
@@ -17,6 +17,21 @@ import { type InputConfig, inputSchema, resolveInputConfig } from "./source-conf
 
 const positive = z.number().positive();
 const nonNegative = z.number().min(0);
+
+/** Default time between two compactions of the archive in `millstream run`: 15 minutes. */
+export const ARCHIVE_COMPACTION_EVERY_MS = 900_000;
+/** Default memory of a compaction's DuckDB in `millstream run`, in MiB. */
+export const ARCHIVE_COMPACTION_MEMORY_MB = 128;
+
+/** `outputs.archiveCompaction`: when and how `millstream run` compacts its archive. */
+export interface ArchiveCompactionConfig {
+  readonly everyMs: number;
+  readonly targetFileMb: number;
+  readonly minFiles: number;
+  readonly minAgeMs: number;
+  readonly memoryMb: number;
+}
+
 const settings = z.record(z.string(), z.unknown());
 
 const schema = z
@@ -39,6 +54,36 @@ const schema = z
           .min(MIN_MEMORY_LIMIT_MB)
           .nullable()
           .default(LIVE_ARCHIVE_MEMORY_MB),
+        archiveCompaction: z
+          .union(
+            [
+              z.literal(false),
+              z
+                .object({
+                  everyMs: positive.default(ARCHIVE_COMPACTION_EVERY_MS),
+                  targetFileMb: positive.default(COMPACTION_DEFAULTS.targetFileMb),
+                  minFiles: z.number().int().min(2).default(COMPACTION_DEFAULTS.minFiles),
+                  minAgeMs: nonNegative.finite().default(COMPACTION_DEFAULTS.minAgeMs),
+                  memoryMb: z
+                    .number()
+                    .int()
+                    .min(MIN_MEMORY_LIMIT_MB)
+                    .default(ARCHIVE_COMPACTION_MEMORY_MB),
+                })
+                .strict(),
+            ],
+            {
+              error:
+                "expected false, or an object of everyMs, targetFileMb, minFiles, minAgeMs and memoryMb",
+            },
+          )
+          .default({
+            everyMs: ARCHIVE_COMPACTION_EVERY_MS,
+            targetFileMb: COMPACTION_DEFAULTS.targetFileMb,
+            minFiles: COMPACTION_DEFAULTS.minFiles,
+            minAgeMs: COMPACTION_DEFAULTS.minAgeMs,
+            memoryMb: ARCHIVE_COMPACTION_MEMORY_MB,
+          }),
       })
       .strict(),
     checkpoint: z
@@ -109,6 +154,8 @@ export interface PlantConfigFile {
     readonly archive: boolean;
     /** DuckDB's memory limit for the archive in MiB; `null`: none. */
     readonly archiveMemoryMb: number | null;
+    /** Compaction of the archive's small files while the job runs; `false`: none. */
+    readonly archiveCompaction: ArchiveCompactionConfig | false;
   };
   readonly checkpoint: {
     readonly sqlite?: string;
@@ -245,6 +292,7 @@ export function loadPlantConfig(file: string): PlantConfigFile {
       folder: resolve(c.outputs.folder),
       archive: c.outputs.archive,
       archiveMemoryMb: c.outputs.archiveMemoryMb,
+      archiveCompaction: c.outputs.archiveCompaction,
     },
     checkpoint: {
       ...(c.checkpoint.sqlite ? { sqlite: resolve(c.checkpoint.sqlite) } : {}),

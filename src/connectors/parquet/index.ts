@@ -9,6 +9,11 @@ export {
   compactArchive,
   type FolderCompaction,
 } from "./compaction.js";
+export {
+  type ScheduledCompaction,
+  type ScheduledCompactionOptions,
+  scheduleCompaction,
+} from "./compaction-schedule.js";
 export type { ColumnSpec, ParquetColumnType } from "./columns.js";
 export { ArchiveDirectoryInUseError, ParquetSinkError, ParquetValueError } from "./errors.js";
 export {
