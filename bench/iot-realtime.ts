@@ -11,6 +11,7 @@
  *
  * Usage: node --import tsx bench/iot-realtime.ts [--rate 50000] [--sensors 50000]
  *   [--seconds 90] [--warmup 40] [--interval 5000] [--archive] [--archive-memory-mb 256]
+ *   [--compact-every 0]
  *   [--heap-mb 512]
  *   [--semi-space-mb 4] [--growing-percent 20] [--memory-log]
  *
@@ -21,6 +22,8 @@
  * .bench-build/bench/iot-realtime.js …`), it leaves out tsx's 25–70 MiB. `--memory-log` prints the process's memory every second and each
  * checkpoint's capture and commit times to stderr. `--archive-memory-mb` is the archive's
  * DuckDB memory limit, as `millstream run` sets it by default (0: no limit).
+ * `--compact-every S` compacts the archive every S seconds while the pipeline runs, as
+ * `millstream run` does every 15 minutes (`outputs.archiveCompaction`; 0: never).
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -32,7 +35,12 @@ import v8 from "node:v8";
 import { SqliteCheckpointStore } from "../src/connectors/checkpoint/index.js";
 import { JsonlFileSink } from "../src/connectors/file/index.js";
 import type { CheckpointStore, Sink } from "../src/engine/index.js";
-import { LIVE_ARCHIVE_MEMORY_MB, readingArchiveSink } from "../src/iot/archive/index.js";
+import { type CompactionReport, scheduleCompaction } from "../src/connectors/parquet/index.js";
+import {
+  LIVE_ARCHIVE_MEMORY_MB,
+  LIVE_COMPACTION_MEMORY_MB,
+  readingArchiveSink,
+} from "../src/iot/archive/index.js";
 import { plantPipeline } from "../src/iot/plant-pipeline.js";
 import type { Anomaly } from "../src/iot/reading/index.js";
 import { plantCatalog } from "./plant-fixture.js";
@@ -48,6 +56,7 @@ const { values: args } = parseArgs({
     interval: { type: "string", default: "5000" },
     archive: { type: "boolean", default: false },
     "archive-memory-mb": { type: "string", default: String(LIVE_ARCHIVE_MEMORY_MB) },
+    "compact-every": { type: "string", default: "0" },
     "memory-log": { type: "boolean", default: false },
     "heap-mb": { type: "string" },
     "semi-space-mb": { type: "string" },
@@ -78,6 +87,7 @@ const seconds = Number(args.seconds);
 const warmupMs = Number(args.warmup) * 1000;
 const intervalMs = Number(args.interval);
 const archiveMemoryMb = Number(args["archive-memory-mb"]);
+const compactEveryMs = Number(args["compact-every"]) * 1000;
 const SPIKE_EVERY_MS = 100;
 const generator = realtimeReadings({
   rate,
@@ -200,6 +210,23 @@ try {
     },
   });
   job = dataflow.job({ checkpoint: { store, interval: intervalMs } });
+  const compactions: CompactionReport[] = [];
+  const compaction =
+    args.archive && compactEveryMs > 0
+      ? scheduleCompaction(path.join(work, "archive"), {
+          everyMs: compactEveryMs,
+          memoryLimitMb: LIVE_COMPACTION_MEMORY_MB,
+          onReport: (report) => {
+            compactions.push(report);
+            if (args["memory-log"]) {
+              console.error(
+                `compaction: ${report.filesBefore} → ${report.filesAfter} files in ${report.ms.toFixed(0)} ms`,
+              );
+            }
+          },
+          onError: (error) => console.error(`compaction failed: ${error}`),
+        })
+      : null;
   const started = Date.now();
   let stopping = 0;
   let producedAtStop = 0;
@@ -214,6 +241,7 @@ try {
     job?.stop();
   }, seconds * 1000);
   await job.run();
+  await compaction?.stop();
   clearTimeout(stopper);
   const finalMs = stopping > 0 ? Date.now() - stopping : 0;
   const elapsed = stopping > 0 ? (stopping - started) / 1000 : (Date.now() - started) / 1000;
@@ -263,6 +291,16 @@ try {
   console.log(
     `| event loop delay p99, max (until stop) | ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, ${(loopDelay.max / 1e6).toFixed(0)} ms |`,
   );
+  if (compaction !== null) {
+    const merged = compactions.reduce(
+      (n, r) => n + r.folders.reduce((m, f) => m + f.replaced, 0),
+      0,
+    );
+    const busy = compactions.reduce((n, r) => n + r.ms, 0);
+    console.log(
+      `| archive compactions / files merged / time in them | ${compactions.length} / ${merged.toLocaleString("en")} / ${(busy / 1000).toFixed(1)} s |`,
+    );
+  }
   console.log(`| peak RSS | ${(peakRss / 2 ** 20).toFixed(0)} MiB |`);
   console.log(
     `| peak heap used / V8 heap limit | ${(peakHeap / 2 ** 20).toFixed(0)} MiB / ${(v8.getHeapStatistics().heap_size_limit / 2 ** 20).toFixed(0)} MiB |`,

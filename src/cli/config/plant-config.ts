@@ -8,7 +8,7 @@ import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { COMPACTION_DEFAULTS, MIN_MEMORY_LIMIT_MB } from "../../connectors/parquet/index.js";
-import { LIVE_ARCHIVE_MEMORY_MB } from "../../iot/archive/index.js";
+import { LIVE_ARCHIVE_MEMORY_MB, LIVE_COMPACTION_MEMORY_MB } from "../../iot/archive/index.js";
 import type { PlantConfig } from "../../iot/plant-pipeline.js";
 import { compileTopicTemplate } from "../../iot/reading/topic-template.js";
 import { alertsConfigSchema } from "./alerts-config.js";
@@ -20,8 +20,6 @@ const nonNegative = z.number().min(0);
 
 /** Default time between two compactions of the archive in `millstream run`: 15 minutes. */
 export const ARCHIVE_COMPACTION_EVERY_MS = 900_000;
-/** Default memory of a compaction's DuckDB in `millstream run`, in MiB. */
-export const ARCHIVE_COMPACTION_MEMORY_MB = 128;
 
 /** `outputs.archiveCompaction`: when and how `millstream run` compacts its archive. */
 export interface ArchiveCompactionConfig {
@@ -68,7 +66,7 @@ const schema = z
                     .number()
                     .int()
                     .min(MIN_MEMORY_LIMIT_MB)
-                    .default(ARCHIVE_COMPACTION_MEMORY_MB),
+                    .default(LIVE_COMPACTION_MEMORY_MB),
                 })
                 .strict(),
             ],
@@ -82,7 +80,7 @@ const schema = z
             targetFileMb: COMPACTION_DEFAULTS.targetFileMb,
             minFiles: COMPACTION_DEFAULTS.minFiles,
             minAgeMs: COMPACTION_DEFAULTS.minAgeMs,
-            memoryMb: ARCHIVE_COMPACTION_MEMORY_MB,
+            memoryMb: LIVE_COMPACTION_MEMORY_MB,
           }),
       })
       .strict(),

@@ -1,6 +1,7 @@
 /** The reading archive. */
 export {
   LIVE_ARCHIVE_MEMORY_MB,
+  LIVE_COMPACTION_MEMORY_MB,
   READING_ARCHIVE_COLUMNS,
   type ReadingArchiveOptions,
   readingArchiveSink,

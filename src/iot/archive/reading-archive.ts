@@ -74,6 +74,12 @@ function rowOf(): (r: EnrichedReading) => unknown[] {
  */
 export const LIVE_ARCHIVE_MEMORY_MB = 256;
 
+/**
+ * Memory of the archive compaction's DuckDB in long-running jobs (`millstream run`), in
+ * MiB: it reads one partition folder's small files and writes merged ones, streaming.
+ */
+export const LIVE_COMPACTION_MEMORY_MB = 128;
+
 /** Options of {@link readingArchiveSink}. */
 export interface ReadingArchiveOptions {
   /** On a fresh start, remove files an earlier run published. Default false. */
