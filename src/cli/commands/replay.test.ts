@@ -109,6 +109,8 @@ describe("millstream replay", () => {
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, new RegExp(`replayed ${(valid + 2).toLocaleString("en")} readings`));
     assert.match(run.stdout, /unknown sensors: 1 \(1 readings\)/);
+    // One checkpoint, at the end of input: one file per partition, nothing to merge.
+    assert.match(run.stdout, /archive\/ +\S+ \((\d+) files; \1 before compaction, [\d.]+ s\)/);
 
     const dead = readJsonl(path.join(out, "dead_letters.jsonl"));
     assert.deepEqual(

@@ -12,6 +12,7 @@ import { loadMetadataFolder, MetadataCatalog } from "../../iot/metadata/index.js
 import { plantPipeline } from "../../iot/plant-pipeline.js";
 import { ConfigError, loadReplayConfig, type ReplayConfigFile } from "../config/plant-config.js";
 import { progressLine } from "../progress-bar.js";
+import { compactArchive } from "../../connectors/parquet/index.js";
 import { UsageError } from "../usage-error.js";
 import type { Command } from "./command.js";
 
@@ -54,7 +55,8 @@ of input, and writes to --out:
   facility_metrics.jsonl  equipment_health.jsonl  production_efficiency.jsonl
   anomalies.jsonl  equipment_state.jsonl  dead_letters.jsonl  late.jsonl
   alarms.jsonl  notifications.jsonl  notifications_held.jsonl  alarm_rejections.jsonl
-  archive/   Parquet, partitioned by facility_id, sensor_type and date
+  archive/   Parquet, partitioned by facility_id, sensor_type and date; at the end
+             each partition's files are merged (see millstream help compact)
 
 Alarms and notifications are written, not sent (see docs/alarms.md).
 
@@ -69,6 +71,8 @@ Options:
                        deterministic: pipeline.advanceWhenQuiet is always off here
   --alarm-commands <file>  operator commands (acknowledge, shelve, silence) as JSON lines
   --no-archive         skip the Parquet archive
+  --no-compact         leave the archive as the checkpoints published it (a file per
+                       partition and checkpoint)
   --force              replace an archive already in --out
   --quiet              no progress line`,
   async run(argv) {
@@ -81,6 +85,7 @@ Options:
         config: { type: "string" },
         "alarm-commands": { type: "string" },
         "no-archive": { type: "boolean", default: false },
+        "no-compact": { type: "boolean", default: false },
         force: { type: "boolean", default: false },
         quiet: { type: "boolean", default: false },
       },
@@ -175,7 +180,15 @@ Options:
       console.log(
         `${`${name}.jsonl`.padEnd(28)} ${files$[name].records.toLocaleString("en").padStart(10)}`,
       );
-    if (!values["no-archive"]) console.log(`${"archive/".padEnd(28)} ${path.join(out, "archive")}`);
+    if (!values["no-archive"]) {
+      const archive = path.join(out, "archive");
+      let files = "";
+      if (!values["no-compact"]) {
+        const compacted = await compactArchive(archive, { minFiles: 2 });
+        files = ` (${compacted.filesAfter.toLocaleString("en")} files; ${compacted.filesBefore.toLocaleString("en")} before compaction, ${(compacted.ms / 1000).toFixed(1)} s)`;
+      }
+      console.log(`${"archive/".padEnd(28)} ${archive}${files}`);
+    }
     return 0;
   },
 };

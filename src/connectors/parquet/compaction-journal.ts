@@ -70,13 +70,19 @@ export async function applyJournal(
   const folder = path.join(directory, journal.folder);
   const from = path.join(directory, runFolder(run));
   try {
-    for (const name of journal.replaced) await unlink(path.join(folder, name)).catch(ignoreGone);
-    for (const { from: staged, to } of journal.merged) {
-      await rename(path.join(from, staged), path.join(folder, to)).catch(async (error) => {
-        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-        await stat(path.join(folder, to)); // done before: the merged file is in place
-      });
-    }
+    // All replaced files go before any merged one comes in: a reader may miss rows for
+    // a moment, never count them twice.
+    await Promise.all(
+      journal.replaced.map((name) => unlink(path.join(folder, name)).catch(ignoreGone)),
+    );
+    await Promise.all(
+      journal.merged.map(({ from: staged, to }) =>
+        rename(path.join(from, staged), path.join(folder, to)).catch(async (error) => {
+          if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+          await stat(path.join(folder, to)); // done before: the merged file is in place
+        }),
+      ),
+    );
   } catch (error) {
     throw new ParquetSinkError(directory, `cannot complete the compaction of ${journal.folder}`, {
       cause: error,

@@ -11,7 +11,8 @@ import { after, afterEach, beforeEach, describe, it } from "node:test";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import type { SinkContext, SinkWriter } from "../../engine/index.js";
 import type { ColumnSpec } from "./columns.js";
-import { compactArchive } from "./compaction.js";
+import { type CompactionReport, compactArchive } from "./compaction.js";
+import { scheduleCompaction } from "./compaction-schedule.js";
 import { COMPACTION, runFolder, writeJournal } from "./compaction-journal.js";
 import { ParquetSinkError } from "./errors.js";
 import { ParquetArchiveSink } from "./parquet-archive-sink.js";
@@ -339,6 +340,18 @@ describe("compactArchive", () => {
     assert.deepEqual(await readdir(path.join(directory, COMPACTION)), []);
   });
 
+  it("refuses the folder above an archive, whose lock would not keep out the archive's own", async () => {
+    const writer = await start();
+    await checkpoints(writer, 1, 10, 100);
+    await assert.rejects(
+      compactArchive(root),
+      (error: unknown) =>
+        error instanceof ParquetSinkError &&
+        /is not an archive's own folder: archive\/site=A\/epoch-1-0\.parquet/.test(error.message),
+    );
+    assert.equal((await published()).length, 20, "nothing was touched");
+  });
+
   it("is undone by a sink's fresh start with overwrite, like any published file", async () => {
     const writer = await start();
     await checkpoints(writer, 1, 10, 100);
@@ -354,6 +367,45 @@ describe("compactArchive", () => {
     });
     writers.push(await sink.open({ step: "archive" }));
     assert.deepEqual(await published(), []);
+  });
+
+  it("compacts on a schedule on a thread of its own, reporting failures and going on", async () => {
+    const writer = await start();
+    await checkpoints(writer, 1, 10, 100);
+    const lock = path.join(directory, COMPACTION, "lock");
+    await mkdir(path.dirname(lock), { recursive: true });
+    await writeFile(lock, `${process.pid}@${(await import("node:os")).hostname()}`);
+    const errors: string[] = [];
+    const folders: string[] = [];
+    let reported!: (report: CompactionReport) => void;
+    const merged = new Promise<CompactionReport>((resolve) => {
+      reported = resolve;
+    });
+    const schedule = scheduleCompaction(directory, {
+      everyMs: 50,
+      keepAlive: true,
+      onError: (error) => {
+        errors.push(error instanceof Error ? error.message : String(error));
+        if (errors.length === 2) void rm(lock); // the other compaction is over
+      },
+      onFolder: (folder) => folders.push(folder.folder),
+      onReport: (report) => {
+        if (report.folders.length > 0) reported(report);
+      },
+    });
+    try {
+      const report = await merged;
+      assert.equal(report.filesAfter, 2);
+    } finally {
+      await schedule.stop();
+    }
+    assert.ok(
+      errors.length >= 2 && errors.every((e) => /another compaction/.test(e)),
+      errors.join(),
+    );
+    assert.deepEqual(folders, ["site=A", "site=B"]);
+    assert.equal((await published()).length, 2);
+    assert.throws(() => scheduleCompaction(directory, { everyMs: 0 }), /everyMs/);
   });
 
   it("rejects options it cannot use, naming them", async () => {

@@ -25,7 +25,13 @@ import { releaseFreedMemoryPromptly } from "./duckdb-allocator.js";
 import { ParquetSinkError } from "./errors.js";
 import { COMPRESSIONS, type ParquetCompression } from "./parquet-archive-sink.js";
 import { literal } from "./staged-select.js";
-import { listPublished, type PublishedFile, syncAll, syncPath } from "./staging.js";
+import {
+  listPublished,
+  PARTITION_FOLDER,
+  type PublishedFile,
+  syncAll,
+  syncPath,
+} from "./staging.js";
 
 /** Options of {@link compactArchive}. */
 export interface CompactionOptions {
@@ -113,6 +119,7 @@ export async function compactArchive(
   try {
     const recovered = await completeJournals(directory, true);
     const published = await listPublished(directory);
+    checkArchiveRoot(directory, published);
     const plans = await plan(directory, published, settings);
     const folders: FolderCompaction[] = [];
     if (plans.length > 0) {
@@ -189,6 +196,26 @@ function validate(settings: Settings): void {
   }
 }
 
+/**
+ * Refuses a folder that holds archives rather than being one (say `out/` instead of
+ * `out/archive/`): its lock would not keep out a compaction of the archive itself.
+ */
+function checkArchiveRoot(directory: string, published: readonly PublishedFile[]): void {
+  const outside = published.find((file) =>
+    file.path
+      .split("/")
+      .slice(0, -1)
+      .some((folder) => !PARTITION_FOLDER.test(folder)),
+  );
+  if (outside !== undefined) {
+    throw new ParquetSinkError(
+      directory,
+      `is not an archive's own folder: ${outside.path} lies in a folder that is not a ` +
+        "partition (name=value). Compact the folder holding the partition folders",
+    );
+  }
+}
+
 /** The folders to compact and their small, old enough files, oldest epoch first. */
 async function plan(
   directory: string,
@@ -198,13 +225,13 @@ async function plan(
   const small = (settings.targetFileMb * MIB) / 2;
   const now = Date.now();
   const byFolder = new Map<string, Candidate[]>();
-  for (const file of published) {
-    let info: Awaited<ReturnType<typeof stat>>;
-    try {
-      info = await stat(path.join(directory, file.path));
-    } catch {
-      continue; // gone since it was listed
-    }
+  // All at once: one turn of a busy event loop for all of them, not one each.
+  const infos = await Promise.all(
+    published.map((file) => stat(path.join(directory, file.path)).catch(() => undefined)),
+  );
+  for (const [k, file] of published.entries()) {
+    const info = infos[k];
+    if (info === undefined) continue; // gone since it was listed
     if (info.size >= small || now - info.mtimeMs < settings.minAgeMs) continue;
     const folder = path.posix.dirname(file.path);
     const list = byFolder.get(folder) ?? [];
@@ -282,8 +309,8 @@ async function compactFolder(
       to: `compacted-${first}-${last}-${run}-${i}.parquet`,
     })),
   };
-  let mergedBytes = 0;
-  for (const name of outputs) mergedBytes += (await stat(path.join(work, name))).size;
+  const sizes = await Promise.all(outputs.map((name) => stat(path.join(work, name))));
+  const mergedBytes = sizes.reduce((n, info) => n + info.size, 0);
   await writeJournal(directory, run, journal);
   await applyJournal(directory, run, journal);
   return {
