@@ -2,10 +2,11 @@
  * Compaction of an archive every so often, beside the pipeline that writes it
  * (`millstream run`) or on its own (`millstream compact --every`).
  *
- * The schedule runs on a worker thread of its own (`compaction-thread.ts`): a
+ * Each compaction runs on a worker thread started for it (`compaction-thread.ts`): a
  * compaction is a few hundred file operations and DuckDB calls, and on the pipeline's
  * busy event loop each would wait its turn, and DuckDB's synchronous calls (closing
- * the instance) would stall the pipeline. Where no thread can start, it runs here.
+ * the instance) would stall the pipeline. A thread that lived between compactions
+ * would hold its heap (about 10 MiB) for nothing.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Worker } from "node:worker_threads";
@@ -50,11 +51,15 @@ export type CompactionThreadMessage =
 /** What the compaction thread is started with. */
 export interface CompactionThreadData {
   readonly directory: string;
-  readonly options: Omit<ScheduledCompactionOptions, "onReport" | "onError" | "onFolder">;
+  readonly options: Omit<CompactionOptions, "signal" | "onFolder">;
   readonly folders: boolean;
 }
 
-/** Compacts the archive in `directory` every `everyMs` until stopped, on a thread of its own. */
+/**
+ * Compacts the archive in `directory` every `everyMs` until stopped. Each compaction
+ * runs on a worker thread started for it, which ends with it (between compactions the
+ * schedule holds only a timer); where no thread can start, on this one.
+ */
 export function scheduleCompaction(
   directory: string,
   options: ScheduledCompactionOptions,
@@ -62,43 +67,8 @@ export function scheduleCompaction(
   if (!(options.everyMs > 0)) {
     throw new TypeError(`scheduleCompaction: \`everyMs\` must be above 0, got ${options.everyMs}`);
   }
-  // Here, on the main thread: the thread's environment is its own copy.
+  // Here, on the main thread: a thread's environment is its own copy.
   releaseFreedMemoryPromptly();
-  const { onReport, onError, onFolder, ...settings } = options;
-  let worker: Worker;
-  try {
-    worker = startModuleWorker(siblingModule(import.meta.url, "./compaction-thread"), {
-      workerData: {
-        directory,
-        options: settings,
-        folders: onFolder !== undefined,
-      } satisfies CompactionThreadData,
-    });
-  } catch {
-    return runSchedule(directory, options);
-  }
-  if (!options.keepAlive) worker.unref();
-  worker.on("message", (message: CompactionThreadMessage) => {
-    if (message.kind === "report") onReport?.(message.report);
-    else if (message.kind === "folder") onFolder?.(message.folder);
-    else onError?.(message.error);
-  });
-  worker.on("error", (error) => onError?.(error));
-  const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
-  return {
-    stop: async () => {
-      worker.ref(); // waited for now: the process must not end meanwhile
-      worker.postMessage("stop");
-      await exited;
-    },
-  };
-}
-
-/** The schedule itself, on the thread that calls it. */
-export function runSchedule(
-  directory: string,
-  options: ScheduledCompactionOptions,
-): ScheduledCompaction {
   const controller = new AbortController();
   const { signal } = controller;
   const { everyMs, immediately, keepAlive, onReport, onError, ...compaction } = options;
@@ -114,7 +84,7 @@ export function runSchedule(
       }
       first = false;
       try {
-        onReport?.(await compactArchive(directory, { ...compaction, signal }));
+        onReport?.(await compactOnThread(directory, compaction, signal, keepAlive ?? false));
       } catch (error) {
         onError?.(error);
       }
@@ -126,4 +96,56 @@ export function runSchedule(
       await loop;
     },
   };
+}
+
+/**
+ * One compaction on a thread of its own (here if none starts); `signal` stops it after
+ * the folder it is on. The thread keeps the process alive only with `keepAlive`, or
+ * once stopping (the stop is waited for).
+ */
+async function compactOnThread(
+  directory: string,
+  options: Omit<CompactionOptions, "signal">,
+  signal: AbortSignal,
+  keepAlive: boolean,
+): Promise<CompactionReport> {
+  const { onFolder, ...settings } = options;
+  let worker: Worker;
+  try {
+    worker = startModuleWorker(siblingModule(import.meta.url, "./compaction-thread"), {
+      workerData: {
+        directory,
+        options: settings,
+        folders: onFolder !== undefined,
+      } satisfies CompactionThreadData,
+    });
+  } catch {
+    return compactArchive(directory, { ...options, signal });
+  }
+  if (!keepAlive) worker.unref();
+  const stop = () => {
+    worker.ref();
+    worker.postMessage("stop");
+  };
+  signal.addEventListener("abort", stop, { once: true });
+  try {
+    return await new Promise<CompactionReport>((resolve, reject) => {
+      let outcome: { report: CompactionReport } | { error: unknown } | undefined;
+      worker.on("message", (message: CompactionThreadMessage) => {
+        if (message.kind === "folder") onFolder?.(message.folder);
+        else
+          outcome =
+            message.kind === "report" ? { report: message.report } : { error: message.error };
+      });
+      worker.once("error", (error) => {
+        outcome ??= { error };
+      });
+      worker.once("exit", (code) => {
+        if (outcome !== undefined && "report" in outcome) resolve(outcome.report);
+        else reject(outcome?.error ?? new Error(`the compaction thread ended with code ${code}`));
+      });
+    });
+  } finally {
+    signal.removeEventListener("abort", stop);
+  }
 }

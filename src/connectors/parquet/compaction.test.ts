@@ -369,7 +369,7 @@ describe("compactArchive", () => {
     assert.deepEqual(await published(), []);
   });
 
-  it("compacts on a schedule on a thread of its own, reporting failures and going on", async () => {
+  it("compacts on a schedule, each time on a thread started for it, reporting failures and going on", async () => {
     const writer = await start();
     await checkpoints(writer, 1, 10, 100);
     const lock = path.join(directory, COMPACTION, "lock");
