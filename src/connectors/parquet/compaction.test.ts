@@ -107,6 +107,25 @@ async function rowsByFolder(site: string): Promise<number[]> {
   return rows.map(([n]) => Number(n));
 }
 
+/**
+ * What a compaction of folder `site=<site>` (epochs 1 to 4) leaves once decided: the
+ * merged rows in run folder `run` and its journal. Returns the files it replaces.
+ */
+async function decideCompaction(site: string, run: string): Promise<string[]> {
+  const inputs = (await published()).filter((f) => f.startsWith(`site=${site}/`));
+  const list = inputs.map((f) => `'${path.join(directory, f)}'`).join(", ");
+  await mkdir(path.join(directory, runFolder(run)), { recursive: true });
+  await query(
+    `COPY (SELECT * FROM read_parquet([${list}], hive_partitioning = false)) TO '${path.join(directory, runFolder(run), "part-0.parquet.tmp")}' (FORMAT parquet)`,
+  );
+  await writeJournal(directory, run, {
+    folder: `site=${site}`,
+    replaced: inputs.map((f) => path.posix.basename(f)),
+    merged: [{ from: "part-0.parquet.tmp", to: `compacted-1-4-${run}-0.parquet` }],
+  });
+  return inputs;
+}
+
 describe("compactArchive", () => {
   beforeEach(async () => {
     root = await mkdtemp(path.join(tmpdir(), "millstream-compaction-"));
@@ -258,20 +277,8 @@ describe("compactArchive", () => {
   it("finishes a compaction a crash left after its journal, once, in the sink or the next run", async () => {
     const writer = await start();
     await checkpoints(writer, 1, 4, 300);
-    const inputs = (await published()).filter((f) => f.startsWith("site=A/"));
-    // What a compaction writes before it decides: the merged rows in its run folder.
     const run = "0123456789ab";
-    const list = inputs.map((f) => `'${path.join(directory, f)}'`).join(", ");
-    await mkdir(path.join(directory, runFolder(run)), { recursive: true });
-    await query(
-      `COPY (SELECT * FROM read_parquet([${list}], hive_partitioning = false)) TO '${path.join(directory, runFolder(run), "part-0.parquet.tmp")}' (FORMAT parquet)`,
-    );
-    const journal = {
-      folder: "site=A",
-      replaced: inputs.map((f) => path.posix.basename(f)),
-      merged: [{ from: "part-0.parquet.tmp", to: `compacted-1-4-${run}-0.parquet` }],
-    };
-    await writeJournal(directory, run, journal);
+    const inputs = await decideCompaction("A", run);
     // The crash came after two of the four files were deleted.
     await rm(path.join(directory, inputs[0] as string));
     await rm(path.join(directory, inputs[1] as string));
@@ -295,18 +302,8 @@ describe("compactArchive", () => {
     );
 
     // The same crash, finished by a sink restoring checkpoint 4 instead.
-    const inputsB = (await published()).filter((f) => f.startsWith("site=B/"));
     const runB = "cdef01234567";
-    const listB = inputsB.map((f) => `'${path.join(directory, f)}'`).join(", ");
-    await mkdir(path.join(directory, runFolder(runB)), { recursive: true });
-    await query(
-      `COPY (SELECT * FROM read_parquet([${listB}], hive_partitioning = false)) TO '${path.join(directory, runFolder(runB), "part-0.parquet.tmp")}' (FORMAT parquet)`,
-    );
-    await writeJournal(directory, runB, {
-      folder: "site=B",
-      replaced: inputsB.map((f) => path.posix.basename(f)),
-      merged: [{ from: "part-0.parquet.tmp", to: `compacted-1-4-${runB}-0.parquet` }],
-    });
+    const inputsB = await decideCompaction("B", runB);
     await rm(path.join(directory, inputsB[3] as string));
     await writer.close();
     writers.splice(0);
