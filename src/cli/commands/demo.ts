@@ -15,6 +15,8 @@ import { SqliteCheckpointStore } from "../../connectors/checkpoint/index.js";
 import { JsonlFileSink } from "../../connectors/file/index.js";
 import type { Source } from "../../engine/index.js";
 import { LIVE_ARCHIVE_MEMORY_MB, readingArchiveSink } from "../../iot/archive/index.js";
+import { startArchiveCompaction } from "../archive-compaction.js";
+import { DEFAULT_ARCHIVE_COMPACTION } from "../config/plant-config.js";
 import type { FacilityMetricsRecord } from "../../iot/dashboards/index.js";
 import {
   loadMetadataFolder,
@@ -279,6 +281,10 @@ Durations: 500ms, 90s, 10m, 2h (a bare number is seconds).`,
     const job = dataflow.job({ checkpoint: { store, interval: checkpointIntervalMs } });
     stopOnClosedOutput.stop = () => job.stop();
     monitor.watchJob(() => job.progress());
+    // The archive's small files merged every 15 minutes, as `millstream run` does.
+    const compaction = startArchiveCompaction(paths.archive, DEFAULT_ARCHIVE_COMPACTION, (line) =>
+      monitor.notice(line),
+    );
 
     const refresh = setInterval(draw, refreshMs);
     const stopAfter =
@@ -301,6 +307,7 @@ Durations: 500ms, 90s, 10m, 2h (a bare number is seconds).`,
         },
       });
     } finally {
+      await compaction.stop();
       clearInterval(refresh);
       if (stopAfter !== undefined) clearTimeout(stopAfter);
       watcher.close();

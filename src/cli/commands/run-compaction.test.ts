@@ -44,7 +44,13 @@ describe("millstream run with archive compaction", () => {
     );
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
-    const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
+    let ended = false;
+    const closed = new Promise<number | null>((resolve) =>
+      child.on("close", (code) => {
+        ended = true;
+        resolve(code);
+      }),
+    );
     const archive = path.join(work, "out", "archive");
     const start = Date.UTC(2026, 10, 2, 8, 0, 0);
     const lines = spikeReadings(start, 2000, -1);
@@ -52,9 +58,15 @@ describe("millstream run with archive compaction", () => {
       (await listFiles(archive, "", true)).filter((f) => /\/compacted-\d+-\d+-/.test(f));
     let written = 0;
     try {
+      // The job must be reading before the slices come, or it reads them in one
+      // checkpoint (a cold start compiles for seconds).
+      const ready = Date.now() + 60_000;
+      while (!stderr.includes("running compacting") && !ended && Date.now() < ready) {
+        await sleep(50);
+      }
       // Readings in slices of 50, a slice every 60 ms: many checkpoints, a file each.
       const until = Date.now() + 60_000;
-      while (Date.now() < until) {
+      while (Date.now() < until && !ended) {
         if (written < lines.length) {
           appendFileSync(input, `${lines.slice(written, written + 50).join("\n")}\n`);
           written += 50;

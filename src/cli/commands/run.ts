@@ -11,7 +11,6 @@ import {
 } from "../../connectors/checkpoint/index.js";
 import { JsonlFileSink } from "../../connectors/file/index.js";
 import type { CheckpointStore } from "../../engine/index.js";
-import { type ScheduledCompaction, scheduleCompaction } from "../../connectors/parquet/index.js";
 import { readingArchiveSink } from "../../iot/archive/index.js";
 import {
   loadMetadataFolder,
@@ -26,9 +25,10 @@ import {
   type DeliverySummary,
 } from "../alarm-delivery.js";
 import { alarmLink, alarmOutputs, linkedAlarmJob } from "../alarm-job.js";
+import { startArchiveCompaction } from "../archive-compaction.js";
 import { buildConfiguredSinks, withConfiguredSinks } from "../config/build-sinks.js";
 import { buildSource } from "../config/build-source.js";
-import { ConfigError, loadPlantConfig, type PlantConfigFile } from "../config/plant-config.js";
+import { ConfigError, loadPlantConfig } from "../config/plant-config.js";
 import { runUntilSignal } from "../graceful-stop.js";
 import { UsageError } from "../usage-error.js";
 import type { Command } from "./command.js";
@@ -132,7 +132,14 @@ second signal exits at once.`,
     const linked = link ? linkedAlarmJob(config, sqlitePath, job, link, catalog, alarmSinks) : null;
     const running = linked?.running ?? job;
     delivery?.start();
-    const compaction = archiveCompaction(config);
+    const compaction =
+      config.outputs.archive && config.outputs.archiveCompaction !== false
+        ? startArchiveCompaction(
+            path.join(config.outputs.folder, "archive"),
+            config.outputs.archiveCompaction,
+            (line) => console.error(line),
+          )
+        : null;
     let summary: DeliverySummary | null = null;
     try {
       await runUntilSignal(running, {
@@ -162,30 +169,3 @@ second signal exits at once.`,
     return 0;
   },
 };
-
-/**
- * The archive's compaction while the job runs (`outputs.archiveCompaction`): every
- * `everyMs`, each partition folder's small files merged; what it did and any failure
- * are printed on standard error.
- */
-function archiveCompaction(config: PlantConfigFile): ScheduledCompaction | null {
-  const settings = config.outputs.archiveCompaction;
-  if (!config.outputs.archive || settings === false) return null;
-  return scheduleCompaction(path.join(config.outputs.folder, "archive"), {
-    everyMs: settings.everyMs,
-    targetFileMb: settings.targetFileMb,
-    minFiles: settings.minFiles,
-    minAgeMs: settings.minAgeMs,
-    memoryLimitMb: settings.memoryMb,
-    onReport: (report) => {
-      if (report.folders.length === 0 && report.recovered === 0) return;
-      console.error(
-        `archive compaction: ${report.folders.length} folder(s), ${report.filesBefore.toLocaleString("en")} files → ${report.filesAfter.toLocaleString("en")} in ${(report.ms / 1000).toFixed(1)} s`,
-      );
-    },
-    onError: (error) =>
-      console.error(
-        `archive compaction failed (tried again in ${settings.everyMs} ms): ${error instanceof Error ? error.message : error}`,
-      ),
-  });
-}

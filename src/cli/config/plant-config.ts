@@ -30,6 +30,15 @@ export interface ArchiveCompactionConfig {
   readonly memoryMb: number;
 }
 
+/** `outputs.archiveCompaction` when the configuration does not set it. */
+export const DEFAULT_ARCHIVE_COMPACTION: ArchiveCompactionConfig = {
+  everyMs: ARCHIVE_COMPACTION_EVERY_MS,
+  targetFileMb: COMPACTION_DEFAULTS.targetFileMb,
+  minFiles: COMPACTION_DEFAULTS.minFiles,
+  minAgeMs: COMPACTION_DEFAULTS.minAgeMs,
+  memoryMb: LIVE_COMPACTION_MEMORY_MB,
+};
+
 const settings = z.record(z.string(), z.unknown());
 
 const schema = z
@@ -75,13 +84,7 @@ const schema = z
                 "expected false, or an object of everyMs, targetFileMb, minFiles, minAgeMs and memoryMb",
             },
           )
-          .default({
-            everyMs: ARCHIVE_COMPACTION_EVERY_MS,
-            targetFileMb: COMPACTION_DEFAULTS.targetFileMb,
-            minFiles: COMPACTION_DEFAULTS.minFiles,
-            minAgeMs: COMPACTION_DEFAULTS.minAgeMs,
-            memoryMb: LIVE_COMPACTION_MEMORY_MB,
-          }),
+          .default(DEFAULT_ARCHIVE_COMPACTION),
       })
       .strict(),
     checkpoint: z
