@@ -286,7 +286,11 @@ async function compactFolder(
     outputs = (await readdir(work))
       .filter((name) => /^part-\d+\.parquet\.tmp$/.test(name))
       .sort((a, b) => partNumber(a) - partNumber(b));
-    const written = await count(literal(path.join(work, "*.parquet.tmp")));
+    // The files this COPY wrote, by name.
+    const written =
+      outputs.length === 0
+        ? 0
+        : await count(`[${outputs.map((name) => literal(path.join(work, name))).join(", ")}]`);
     if (written !== rows) {
       throw new Error(`read ${rows} rows from ${files.length} files but wrote ${written}`);
     }
