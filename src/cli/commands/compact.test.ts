@@ -75,7 +75,7 @@ describe("millstream compact", () => {
       /^site=even: 6 file\(s\) of [\d.]+ MiB → 1 of [\d.]+ MiB, 300 rows, \d+ ms$/m,
     );
     assert.match(run.stdout, /^site=odd: 6 file\(s\)/m);
-    assert.match(run.stdout, /^compacted 2 folder\(s\): 12 published file\(s\) → 2 in [\d.]+ s$/m);
+    assert.match(run.stdout, /^compacted 2 folder\(s\), 12 files → 2 in [\d.]+ s$/m);
     const files = (await listFiles(directory, "", true)).sort();
     assert.equal(files.length, 2);
     assert.ok(

@@ -11,10 +11,12 @@ import {
   type CompactionReport,
   compactArchive,
   type FolderCompaction,
+  MIN_MEMORY_LIMIT_MB,
   PARQUET_COMPRESSIONS,
   type ParquetCompression,
   scheduleCompaction,
 } from "../../connectors/parquet/index.js";
+import { compactionSummary } from "../archive-compaction.js";
 import { UsageError } from "../usage-error.js";
 import type { Command } from "./command.js";
 import { parseCount, parseDuration, parsePositive } from "./simulate.js";
@@ -94,7 +96,7 @@ pipeline and through a crash; one compaction at a time. See docs/connectors-parq
       ...(values.threads === undefined ? {} : { threads: parseCount("--threads", values.threads) }),
       ...(values["memory-mb"] === undefined
         ? {}
-        : { memoryLimitMb: parseCount("--memory-mb", values["memory-mb"], 64) }),
+        : { memoryLimitMb: parseCount("--memory-mb", values["memory-mb"], MIN_MEMORY_LIMIT_MB) }),
       ...(values.quiet || values.json ? {} : { onFolder: (f) => console.log(folderLine(f)) }),
     };
     const every = values.every === undefined ? undefined : parseDuration("--every", values.every);
@@ -126,13 +128,7 @@ function report(result: CompactionReport, values: { json: boolean; quiet: boolea
     console.log(JSON.stringify({ at: new Date().toISOString(), ...result }));
     return;
   }
-  if (values.quiet) return;
-  const recovered =
-    result.recovered > 0 ? `; finished ${result.recovered} compaction(s) a crash had left` : "";
-  console.log(
-    `compacted ${result.folders.length} folder(s): ${count(result.filesBefore)} published file(s) → ` +
-      `${count(result.filesAfter)} in ${(result.ms / 1000).toFixed(1)} s${recovered}`,
-  );
+  if (!values.quiet) console.log(`compacted ${compactionSummary(result)}`);
 }
 
 function folderLine(f: FolderCompaction): string {

@@ -15,8 +15,6 @@ import { SqliteCheckpointStore } from "../../connectors/checkpoint/index.js";
 import { JsonlFileSink } from "../../connectors/file/index.js";
 import type { Source } from "../../engine/index.js";
 import { LIVE_ARCHIVE_MEMORY_MB, readingArchiveSink } from "../../iot/archive/index.js";
-import { startArchiveCompaction } from "../archive-compaction.js";
-import { DEFAULT_ARCHIVE_COMPACTION } from "../config/plant-config.js";
 import type { FacilityMetricsRecord } from "../../iot/dashboards/index.js";
 import {
   loadMetadataFolder,
@@ -35,6 +33,7 @@ import {
   removeDemoState,
   writeDemoSettings,
 } from "../demo/demo-data-folder.js";
+import { DEFAULT_ARCHIVE_COMPACTION, startArchiveCompaction } from "../archive-compaction.js";
 import { DemoMonitor, SEVERITIES } from "../demo/demo-monitor.js";
 import { counted, humanDuration } from "../demo/render-demo-view.js";
 import { resumableSimulatorSource } from "../demo/resumable-simulator-source.js";

@@ -7,37 +7,17 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { COMPACTION_DEFAULTS, MIN_MEMORY_LIMIT_MB } from "../../connectors/parquet/index.js";
-import { LIVE_ARCHIVE_MEMORY_MB, LIVE_COMPACTION_MEMORY_MB } from "../../iot/archive/index.js";
+import { MIN_MEMORY_LIMIT_MB } from "../../connectors/parquet/index.js";
+import { LIVE_ARCHIVE_MEMORY_MB } from "../../iot/archive/index.js";
 import type { PlantConfig } from "../../iot/plant-pipeline.js";
 import { compileTopicTemplate } from "../../iot/reading/topic-template.js";
+import { type ArchiveCompactionConfig, DEFAULT_ARCHIVE_COMPACTION } from "../archive-compaction.js";
 import { alertsConfigSchema } from "./alerts-config.js";
 import { resolveSinksConfig, type SinksConfig, sinksSchema } from "./sinks-config.js";
 import { type InputConfig, inputSchema, resolveInputConfig } from "./source-config.js";
 
 const positive = z.number().positive();
 const nonNegative = z.number().min(0);
-
-/** Default time between two compactions of the archive in `millstream run`: 15 minutes. */
-export const ARCHIVE_COMPACTION_EVERY_MS = 900_000;
-
-/** `outputs.archiveCompaction`: when and how `millstream run` compacts its archive. */
-export interface ArchiveCompactionConfig {
-  readonly everyMs: number;
-  readonly targetFileMb: number;
-  readonly minFiles: number;
-  readonly minAgeMs: number;
-  readonly memoryMb: number;
-}
-
-/** `outputs.archiveCompaction` when the configuration does not set it. */
-export const DEFAULT_ARCHIVE_COMPACTION: ArchiveCompactionConfig = {
-  everyMs: ARCHIVE_COMPACTION_EVERY_MS,
-  targetFileMb: COMPACTION_DEFAULTS.targetFileMb,
-  minFiles: COMPACTION_DEFAULTS.minFiles,
-  minAgeMs: COMPACTION_DEFAULTS.minAgeMs,
-  memoryMb: LIVE_COMPACTION_MEMORY_MB,
-};
 
 const settings = z.record(z.string(), z.unknown());
 
@@ -67,15 +47,15 @@ const schema = z
               z.literal(false),
               z
                 .object({
-                  everyMs: positive.default(ARCHIVE_COMPACTION_EVERY_MS),
-                  targetFileMb: positive.default(COMPACTION_DEFAULTS.targetFileMb),
-                  minFiles: z.number().int().min(2).default(COMPACTION_DEFAULTS.minFiles),
-                  minAgeMs: nonNegative.finite().default(COMPACTION_DEFAULTS.minAgeMs),
+                  everyMs: positive.default(DEFAULT_ARCHIVE_COMPACTION.everyMs),
+                  targetFileMb: positive.default(DEFAULT_ARCHIVE_COMPACTION.targetFileMb),
+                  minFiles: z.number().int().min(2).default(DEFAULT_ARCHIVE_COMPACTION.minFiles),
+                  minAgeMs: nonNegative.finite().default(DEFAULT_ARCHIVE_COMPACTION.minAgeMs),
                   memoryMb: z
                     .number()
                     .int()
                     .min(MIN_MEMORY_LIMIT_MB)
-                    .default(LIVE_COMPACTION_MEMORY_MB),
+                    .default(DEFAULT_ARCHIVE_COMPACTION.memoryMb),
                 })
                 .strict(),
             ],

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import { after, afterEach, beforeEach, describe, it } from "node:test";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
@@ -124,6 +124,14 @@ async function decideCompaction(site: string, run: string): Promise<string[]> {
     merged: [{ from: "part-0.parquet.tmp", to: `compacted-1-4-${run}-0.parquet` }],
   });
   return inputs;
+}
+
+/** Writes the compaction lock as process `pid` of this host would hold it; returns its path. */
+async function holdLock(pid: number): Promise<string> {
+  const lock = path.join(directory, COMPACTION, "lock");
+  await mkdir(path.dirname(lock), { recursive: true });
+  await writeFile(lock, `${pid}@${hostname()}`);
+  return lock;
 }
 
 describe("compactArchive", () => {
@@ -321,9 +329,7 @@ describe("compactArchive", () => {
   it("runs one at a time, and takes over a lock whose process is gone", async () => {
     const writer = await start();
     await checkpoints(writer, 1, 10, 100);
-    const lock = path.join(directory, COMPACTION, "lock");
-    await mkdir(path.dirname(lock), { recursive: true });
-    await writeFile(lock, `${process.pid}@${(await import("node:os")).hostname()}`);
+    await holdLock(process.pid);
     await assert.rejects(
       compactArchive(directory),
       (error: unknown) =>
@@ -331,7 +337,7 @@ describe("compactArchive", () => {
     );
     assert.equal((await published()).length, 20, "nothing was touched");
     // A process id no process has (Linux ids stay below 2^22).
-    await writeFile(lock, `${2 ** 30}@${(await import("node:os")).hostname()}`);
+    await holdLock(2 ** 30);
     const report = await compactArchive(directory);
     assert.equal(report.filesAfter, 2);
     assert.deepEqual(await readdir(path.join(directory, COMPACTION)), []);
@@ -369,9 +375,7 @@ describe("compactArchive", () => {
   it("compacts on a schedule, each time on a thread started for it, reporting failures and going on", async () => {
     const writer = await start();
     await checkpoints(writer, 1, 10, 100);
-    const lock = path.join(directory, COMPACTION, "lock");
-    await mkdir(path.dirname(lock), { recursive: true });
-    await writeFile(lock, `${process.pid}@${(await import("node:os")).hostname()}`);
+    const lock = await holdLock(process.pid);
     const errors: string[] = [];
     const folders: string[] = [];
     let reported!: (report: CompactionReport) => void;

@@ -23,7 +23,11 @@ import {
 } from "./compaction-journal.js";
 import { releaseFreedMemoryPromptly } from "./duckdb-allocator.js";
 import { ParquetSinkError } from "./errors.js";
-import { COMPRESSIONS, type ParquetCompression } from "./parquet-archive-sink.js";
+import {
+  COMPRESSIONS,
+  MIN_MEMORY_LIMIT_MB,
+  type ParquetCompression,
+} from "./parquet-archive-sink.js";
 import { literal } from "./staged-select.js";
 import {
   listPublished,
@@ -191,8 +195,13 @@ function validate(settings: Settings): void {
   if (!Number.isSafeInteger(settings.threads) || settings.threads < 1) {
     fail(`\`threads\` must be a positive integer, got ${settings.threads}`);
   }
-  if (!Number.isSafeInteger(settings.memoryLimitMb) || settings.memoryLimitMb < 64) {
-    fail(`\`memoryLimitMb\` must be an integer of at least 64, got ${settings.memoryLimitMb}`);
+  if (
+    !Number.isSafeInteger(settings.memoryLimitMb) ||
+    settings.memoryLimitMb < MIN_MEMORY_LIMIT_MB
+  ) {
+    fail(
+      `\`memoryLimitMb\` must be an integer of at least ${MIN_MEMORY_LIMIT_MB}, got ${settings.memoryLimitMb}`,
+    );
   }
 }
 

@@ -24,7 +24,7 @@ export const STAGING = ".staging";
 /** Names of files published by the sink, `epoch-<n>-<i>.parquet`. */
 export const PUBLISHED = /^epoch-(\d+)-(\d+)\.parquet$/;
 /** Names of files a compaction published, `compacted-<a>-<b>-<run>-<i>.parquet`. */
-export const COMPACTED = /^compacted-(\d+)-(\d+)-([0-9a-z]+)-(\d+)\.parquet$/;
+const COMPACTED = /^compacted-(\d+)-(\d+)-([0-9a-z]+)-(\d+)\.parquet$/;
 /** Extension DuckDB gives staged files (without the dot). */
 export const STAGED_EXTENSION = "parquet.tmp";
 
